@@ -1,0 +1,79 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from . import services
+from .models import Classroom, Course, Enrollment, Module, Section, SectionProgress
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    extra = 0
+    fields = ["number", "slug", "title", "is_published"]
+    show_change_link = True
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ModuleInline]
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    extra = 0
+    fields = ["order", "slug", "title", "summary", "url_name", "body"]
+    show_change_link = True
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "course", "is_published"]
+    list_filter = ["course"]
+    inlines = [SectionInline]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "module", "order", "url_name"]
+    list_filter = ["module"]
+    search_fields = ["title", "body"]
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    autocomplete_fields = ["student"]
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "course", "join_code", "join_code_expires_at", "student_count"]
+    search_fields = ["name", "join_code"]
+    filter_horizontal = ["instructors"]
+    readonly_fields = ["created_at"]
+    inlines = [EnrollmentInline]
+    actions = ["regenerate_join_codes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_students=Count("enrollments"))
+
+    @admin.display(ordering="n_students", description="students")
+    def student_count(self, obj: Classroom) -> int:
+        return obj.n_students
+
+    @admin.action(description="Regenerate the join codes of the selected classes")
+    def regenerate_join_codes(self, request, queryset):
+        for classroom in queryset:
+            services.join_code_regenerate(classroom=classroom)
+        self.message_user(
+            request, f"{queryset.count()} join code(s) regenerated.", messages.SUCCESS
+        )
+
+
+@admin.register(SectionProgress)
+class SectionProgressAdmin(admin.ModelAdmin):
+    list_display = ["user", "section", "first_seen_at", "done_at"]
+    list_filter = ["section__module"]
+    search_fields = ["user__username"]
+    raw_id_fields = ["user"]

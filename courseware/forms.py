@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import UsernameField
+
+from .models import JOIN_CODE_LENGTH
+
+
+class JoinCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Class join code")
+        kwargs.setdefault("max_length", JOIN_CODE_LENGTH + 6)
+        kwargs.setdefault(
+            "help_text", "Ten letters and digits from your instructor, e.g. ABCDE-FGH23."
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+
+
+class SignupForm(forms.Form):
+    """Fields only: the service decides whether the code admits and creates the account."""
+
+    join_code = JoinCodeField()
+    username = UsernameField(
+        max_length=150,
+        help_text="Letters, digits and @/./+/-/_ only. Your classmates never see it unless your instructor shows names.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    email = forms.EmailField(
+        required=False,
+        help_text="Optional: only used to reset your password.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            user = get_user_model()(
+                username=cleaned.get("username", ""), email=cleaned.get("email", "")
+            )
+            try:
+                password_validation.validate_password(p1, user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class JoinForm(forms.Form):
+    join_code = JoinCodeField()

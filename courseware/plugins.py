@@ -1,0 +1,38 @@
+"""The seams through which the course apps (courseware included) plug into the site.
+
+Each app in settings.COURSE_APPS may have a `hooks` module defining any of:
+
+- `load_content(*, stdout) -> None`: idempotent content loader (see `load_content`).
+- `demo_populate(*, classroom, students, rng, stdout) -> None`: demo picks, attempts …
+- `overview_panels(*, user, module) -> list[Panel]`: panels for the module overview.
+
+Keeping the list in settings (not import side effects) makes the order explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def app_hooks(name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+    for app in settings.COURSE_APPS:
+        try:
+            module = import_module(f"{app}.hooks")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.hooks":
+                raise
+            continue
+        hook = getattr(module, name, None)
+        if hook is not None:
+            yield app, hook

@@ -1,0 +1,126 @@
+"""Writes for accounts, classes and progress. Keyword-only, atomic, validated."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import (
+    Classroom,
+    Enrollment,
+    Section,
+    SectionProgress,
+    new_join_code,
+    normalize_join_code,
+)
+
+INSTRUCTOR_GROUP = "Instructors"
+
+User = get_user_model()
+
+
+class JoinCodeError(ValidationError):
+    pass
+
+
+def classroom_for_join_code(*, code: str) -> Classroom:
+    """The open class a code admits to, or a JoinCodeError a person can read."""
+    normalized = normalize_join_code(code)
+    if not normalized:
+        raise JoinCodeError("Enter the join code your instructor gave you.", code="missing")
+    classroom = Classroom.objects.filter(join_code=normalized).first()
+    if classroom is None:
+        raise JoinCodeError(
+            "That join code does not match any class. Check it with your instructor.",
+            code="unknown",
+        )
+    if not classroom.join_code_is_open():
+        raise JoinCodeError(
+            "That join code has expired. Ask your instructor for a new one.", code="expired"
+        )
+    return classroom
+
+
+@transaction.atomic
+def student_signup(
+    *, username: str, password: str, email: str = "", join_code: str
+) -> tuple[AbstractBaseUser, Classroom]:
+    """Create a student and enrol them, or create nothing at all."""
+    classroom = classroom_for_join_code(code=join_code)
+    user = User(username=username, email=email)
+    user.set_password(password)
+    user.full_clean()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError({"username": "That username is taken."}) from exc
+    Enrollment.objects.create(classroom=classroom, student=user)
+    return user, classroom
+
+
+@transaction.atomic
+def enrollment_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Classroom, bool]:
+    """Enrol an existing user in another class. Joining twice is harmless."""
+    classroom = classroom_for_join_code(code=join_code)
+    _, created = Enrollment.objects.get_or_create(classroom=classroom, student=student)
+    return classroom, created
+
+
+@transaction.atomic
+def join_code_regenerate(*, classroom: Classroom) -> str:
+    """Give the class a fresh code; the old one stops working at once."""
+    for _ in range(5):
+        candidate = new_join_code()
+        if not Classroom.objects.filter(join_code=candidate).exists():
+            break
+    classroom.join_code = candidate
+    classroom.join_code_expires_at = None
+    classroom.full_clean()
+    classroom.save(update_fields=["join_code", "join_code_expires_at"])
+    return candidate
+
+
+@transaction.atomic
+def instructor_make(
+    *, username: str, email: str = "", password: str | None = None
+) -> tuple[AbstractBaseUser, bool]:
+    """Create (or promote) an instructor. Instructors are not staff: admin stays admin-only."""
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    group, _ = Group.objects.get_or_create(name=INSTRUCTOR_GROUP)
+    user.groups.add(group)
+    return user, created
+
+
+def progress_mark_seen(*, user: AbstractBaseUser, section: Section) -> None:
+    """Record a visit. One upsert: a reload or two tabs never duplicate a row."""
+    if not user.is_authenticated:
+        return
+    now = timezone.now()
+    SectionProgress.objects.bulk_create(
+        [SectionProgress(user=user, section=section, first_seen_at=now, last_seen_at=now)],
+        update_conflicts=True,
+        unique_fields=["user", "section"],
+        update_fields=["last_seen_at"],
+    )
+
+
+def progress_mark_done(*, user: AbstractBaseUser, section: Section) -> None:
+    """Record that a section was finished; the first finishing time is kept."""
+    if not user.is_authenticated:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        progress_mark_seen(user=user, section=section)
+        SectionProgress.objects.filter(user=user, section=section, done_at__isnull=True).update(
+            done_at=now
+        )

@@ -1,0 +1,228 @@
+"""Thin views: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from . import selectors, services
+from .forms import JoinForm, SignupForm
+from .models import Course
+from .plugins import app_hooks
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    courses = Course.objects.prefetch_related("modules")
+    return render(request, "courseware/home.html", {"courses": courses})
+
+
+@require_GET
+@login_required
+def resume(request: HtmxHttpRequest) -> HttpResponse:
+    """Send a returning learner to where they stopped."""
+    if selectors.is_instructor(request.user) and not request.user.enrollments.exists():
+        return redirect("courseware:teach")
+    module = selectors.module_for_user(user=request.user)
+    if module is None:
+        return redirect("courseware:home")
+    section = selectors.resume_section(user=request.user, module=module)
+    return redirect(section or module)
+
+
+@require_GET
+def course_detail(request: HtmxHttpRequest, course: str) -> HttpResponse:
+    course_obj = get_object_or_404(Course, slug=course)
+    modules = course_obj.modules.all()
+    return render(request, "courseware/course.html", {"course": course_obj, "modules": modules})
+
+
+@require_GET
+@login_required
+def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    module_obj = selectors.module_get(course=course, module=module)
+    outline = selectors.module_outline(module=module_obj, user=request.user)
+    panels = [
+        panel
+        for _, hook in app_hooks("overview_panels")
+        for panel in hook(user=request.user, module=module_obj)
+    ]
+    following = module_obj.course.modules.filter(number__gt=module_obj.number).first()
+    context = {
+        "module": module_obj,
+        "outline": outline,
+        "resume": selectors.resume_section(user=request.user, module=module_obj),
+        "done_count": sum(entry.done for entry in outline),
+        "started": any(entry.seen for entry in outline),
+        "panels": panels,
+        "next_module": following,
+    }
+    return render(request, "courseware/module.html", context)
+
+
+def section_context(
+    request: HttpRequest,
+    *,
+    course: str,
+    module: str,
+    section: str | None = None,
+    url_name: str | None = None,
+) -> dict:
+    """What every section page needs: the section, the outline, neighbours.
+
+    Interactive pages in any app call this with their own `url_name` (e.g.
+    `section_context(request, course=course, module=module, url_name="labeling:session")`)
+    so that all section pages share one navigation and mark progress the same way.
+    Costs three queries.
+    """
+    section_obj = selectors.section_get(
+        course=course, module=module, section=section, url_name=url_name
+    )
+    services.progress_mark_seen(user=request.user, section=section_obj)
+    outline = selectors.module_outline(module=section_obj.module, user=request.user)
+    previous, following = selectors.outline_neighbours(outline, section_obj)
+    return {
+        "module": section_obj.module,
+        "section": section_obj,
+        "outline": outline,
+        "previous": previous,
+        "next": following,
+    }
+
+
+@require_GET
+@login_required
+def section_detail(
+    request: HtmxHttpRequest, course: str, module: str, section: str
+) -> HttpResponse:
+    context = section_context(request, course=course, module=module, section=section)
+    return render(request, "courseware/section.html", context)
+
+
+@require_POST
+@login_required
+def section_done(request: HtmxHttpRequest, course: str, module: str, section: str) -> HttpResponse:
+    section_obj = selectors.section_get(course=course, module=module, section=section)
+    services.progress_mark_done(user=request.user, section=section_obj)
+    outline = selectors.module_outline(module=section_obj.module, user=request.user)
+    _, following = selectors.outline_neighbours(outline, section_obj)
+    return redirect(following or section_obj.module)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("courseware:join")
+    form = SignupForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user, classroom = services.student_signup(
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                    email=form.cleaned_data["email"],
+                    join_code=form.cleaned_data["join_code"],
+                )
+            except services.JoinCodeError as exc:
+                form.add_error("join_code", exc)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome! You have joined {classroom.name}.")
+                return redirect("courseware:continue")
+        status = 400
+    return render(request, "courseware/signup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def join(request: HtmxHttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                classroom, created = services.enrollment_join(
+                    student=request.user, join_code=form.cleaned_data["join_code"]
+                )
+            except services.JoinCodeError as exc:
+                form.add_error("join_code", exc)
+            else:
+                if created:
+                    messages.success(request, f"You have joined {classroom.name}.")
+                else:
+                    messages.info(request, f"You were already in {classroom.name}.")
+                return redirect("courseware:continue")
+        status = 400
+    classes = request.user.classrooms.select_related("course").order_by("name")
+    return render(
+        request, "courseware/join.html", {"form": form, "classes": classes}, status=status
+    )
+
+
+def _instructor_only(request: HttpRequest) -> None:
+    if not selectors.is_instructor(request.user):
+        raise PermissionDenied("This page is for instructors.")
+
+
+@require_GET
+@login_required
+def teach(request: HtmxHttpRequest) -> HttpResponse:
+    _instructor_only(request)
+    classrooms = selectors.classrooms_taught(user=request.user)
+    return render(request, "courseware/teach.html", {"classrooms": classrooms})
+
+
+@require_GET
+@login_required
+def classroom_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    _instructor_only(request)
+    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    roster = selectors.classroom_roster(classroom=classroom)
+    return render(request, "courseware/classroom.html", {"classroom": classroom, "roster": roster})
+
+
+@require_POST
+@login_required
+def classroom_regenerate_code(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    _instructor_only(request)
+    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    services.join_code_regenerate(classroom=classroom)
+    messages.success(
+        request, f"New join code: {classroom.join_code_display}. The old code no longer works."
+    )
+    if request.htmx:
+        return render(request, "courseware/classroom.html#join-code", {"classroom": classroom})
+    return redirect("courseware:classroom", pk=classroom.pk)
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database answers a query, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "up"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A missing or stale CSRF token: say so plainly (403), nothing was written."""
+    return render(request, "registration/csrf_failure.html", {"reason": reason}, status=403)

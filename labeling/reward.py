@@ -1,0 +1,650 @@
+"""Pure reward-modelling core for the "label six pairs, then see RLHF/DPO" page.
+
+A learner labels preference pairs whose responses are described by trait
+vectors (e.g. concise, hedges, refuses, formal, asks_clarifying, warm, each in
+[0, 1]).  This module turns those picks into everything the page shows:
+
+* per-trait tallies with a plain-language sentence,
+* a Bradley-Terry reward model ``r(y) = w . traits(y)`` fitted to the picks,
+* best-of-n selection with that reward,
+* the exact KL-regularised optimal policy over a prompt's candidates, the DPO
+  implicit reward, KL and expected reward (to show how they move with beta),
+* a "constitution" AI labeler that scores pairs with principle weights.
+
+Deliberately free of Django: plain data in (dataclasses, sequences, numpy
+arrays), plain data out.  Views load traits/phrases from the database, convert
+them with :func:`trait_vector`, and call these functions.  That keeps the maths
+unit-testable without a database and reusable for a whole class of learners.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Pairs whose trait values differ by at most this much are treated as "not
+#: differing" in the tallies: a 0.05 gap is invisible to a reader, so counting
+#: it would credit the learner with a preference they never expressed.
+DEFAULT_TALLY_THRESHOLD = 0.1
+
+#: Inverse L2 strength for the Bradley-Terry fit (sklearn's ``C``), defined per
+#: *pick* (see :func:`fit_reward_model`).  Six consistent picks are usually
+#: perfectly separable, so the unregularised maximum-likelihood weights would
+#: run off to infinity; ``C = 1`` is a unit-variance Gaussian prior on each
+#: weight, which keeps weights at a readable O(1) scale for six picks (trait
+#: differences are at most 1) while becoming negligible for a class-sized data
+#: set (60,000 picks), where the fit approaches plain maximum likelihood.
+DEFAULT_C = 1.0
+
+#: Loss of the all-zero ("coin flip") reward model on any pick: -log(1/2).
+#: Useful on the page as the baseline the learner's fitted loss is compared to.
+COIN_FLIP_LOSS = math.log(2.0)
+
+#: Weighted scores closer than this count as a tie for the constitution labeler,
+#: so that e.g. 0.1 + 0.2 vs 0.3 is a tie rather than a floating-point accident.
+DEFAULT_TIE_TOLERANCE = 1e-9
+
+
+# ---------------------------------------------------------------------------
+# Input containers and validation
+# ---------------------------------------------------------------------------
+
+
+def _vector(values: npt.ArrayLike, name: str) -> FloatArray:
+    """Return ``values`` as a finite 1-D float array (a copy), or raise ValueError."""
+    arr = np.array(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    return arr
+
+
+def _matrix(values: npt.ArrayLike, name: str) -> FloatArray:
+    """Return ``values`` as a finite 2-D float array (a copy), or raise ValueError."""
+    arr = np.array(values, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be two-dimensional (rows x traits), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    return arr
+
+
+def _frozen(arr: FloatArray) -> FloatArray:
+    """Mark an array read-only so frozen dataclasses really are immutable."""
+    arr.setflags(write=False)
+    return arr
+
+
+def trait_vector(values: Mapping[str, float], trait_names: Sequence[str]) -> FloatArray:
+    """Order a ``{trait: value}`` mapping (as stored in the database) into a vector.
+
+    Every function here works on vectors in ``trait_names`` order; doing the
+    conversion in one place means a missing or misspelt trait fails loudly
+    instead of silently shifting columns.
+    """
+    missing = [name for name in trait_names if name not in values]
+    if missing:
+        raise ValueError(f"missing trait values: {', '.join(missing)}")
+    extra = sorted(set(values) - set(trait_names))
+    if extra:
+        raise ValueError(f"unknown traits: {', '.join(extra)}")
+    return _vector([values[name] for name in trait_names], "trait values")
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """One labelled pick: the trait vector of the chosen and of the rejected response."""
+
+    chosen: FloatArray
+    rejected: FloatArray
+
+    def __post_init__(self) -> None:
+        chosen = _vector(self.chosen, "chosen")
+        rejected = _vector(self.rejected, "rejected")
+        if chosen.shape != rejected.shape:
+            raise ValueError("chosen and rejected must have the same number of traits")
+        object.__setattr__(self, "chosen", _frozen(chosen))
+        object.__setattr__(self, "rejected", _frozen(rejected))
+
+
+@dataclass(frozen=True, eq=False)
+class Picks:
+    """Many picks as two aligned ``(n, k)`` matrices.
+
+    The matrix form exists so a whole class (10,000 learners x 6 picks) can be
+    fitted without building 60,000 small objects; :class:`Comparison` lists are
+    converted to it with :meth:`from_comparisons`.
+    """
+
+    chosen: FloatArray
+    rejected: FloatArray
+
+    def __post_init__(self) -> None:
+        chosen = _matrix(self.chosen, "chosen")
+        rejected = _matrix(self.rejected, "rejected")
+        if chosen.shape != rejected.shape:
+            raise ValueError(
+                f"chosen {chosen.shape} and rejected {rejected.shape} must have the same shape"
+            )
+        object.__setattr__(self, "chosen", _frozen(chosen))
+        object.__setattr__(self, "rejected", _frozen(rejected))
+
+    @classmethod
+    def from_comparisons(cls, comparisons: Sequence[Comparison], n_traits: int) -> "Picks":
+        """Stack comparisons; ``n_traits`` is needed so zero picks still have a shape."""
+        if not comparisons:
+            return cls(np.empty((0, n_traits)), np.empty((0, n_traits)))
+        return cls(
+            np.stack([c.chosen for c in comparisons]),
+            np.stack([c.rejected for c in comparisons]),
+        )
+
+    @property
+    def n_picks(self) -> int:
+        return int(self.chosen.shape[0])
+
+    @property
+    def n_traits(self) -> int:
+        return int(self.chosen.shape[1])
+
+    @property
+    def differences(self) -> FloatArray:
+        """``chosen - rejected`` per pick: all Bradley-Terry needs from a pick."""
+        return self.chosen - self.rejected
+
+
+def _coerce_picks(picks: Picks | Sequence[Comparison], n_traits: int) -> Picks:
+    """Accept either input form and check it has one column per trait name."""
+    if not isinstance(picks, Picks):
+        picks = Picks.from_comparisons(list(picks), n_traits)
+    if picks.n_traits != n_traits:
+        raise ValueError(
+            f"picks have {picks.n_traits} traits but {n_traits} trait names were given"
+        )
+    return picks
+
+
+# ---------------------------------------------------------------------------
+# (a) Trait tallies
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraitTally:
+    """How the learner's picks lean on one trait, with the sentence the page shows."""
+
+    trait: str
+    phrase: str
+    #: Pairs where the two responses differed on this trait by more than the threshold.
+    differing: int
+    #: Of those, how many times the learner chose the response with MORE of the trait.
+    chose_more: int
+    sentence: str
+
+    @property
+    def chose_less(self) -> int:
+        return self.differing - self.chose_more
+
+    @property
+    def share_more(self) -> float | None:
+        """Fraction of differing pairs where the learner chose more; None if none differed."""
+        return self.chose_more / self.differing if self.differing else None
+
+
+def tally_sentence(phrase: str, chose_more: int, differing: int) -> str:
+    """The plain-language tally, e.g. "You chose the more concise answer in 2 of 2 pairs ..."."""
+    if differing == 0:
+        return "No pair differed on this trait."
+    noun = "pair" if differing == 1 else "pairs"
+    return (
+        f"You chose the {phrase} answer in {chose_more} of {differing} {noun} where they differed."
+    )
+
+
+def trait_tallies(
+    picks: Picks | Sequence[Comparison],
+    trait_names: Sequence[str],
+    *,
+    phrases: Mapping[str, str],
+    threshold: float = DEFAULT_TALLY_THRESHOLD,
+) -> list[TraitTally]:
+    """Count, per trait, how often the learner chose the response with more of it.
+
+    Only pairs where the responses differ by strictly more than ``threshold``
+    count: on a pair where both answers are equally concise, the pick says
+    nothing about conciseness.  ``phrases`` maps each trait to the comparative
+    phrase used in the sentence (``{"concise": "more concise"}``); it comes
+    from the database so copy can change without code changes, and a missing
+    phrase raises rather than rendering a clumsy generated one.
+    """
+    if not (math.isfinite(threshold) and threshold >= 0):
+        raise ValueError("threshold must be a finite number >= 0")
+    missing = [name for name in trait_names if name not in phrases]
+    if missing:
+        raise ValueError(f"missing phrases for traits: {', '.join(missing)}")
+    diffs = _coerce_picks(picks, len(trait_names)).differences
+    tallies = []
+    for j, name in enumerate(trait_names):
+        column = diffs[:, j]
+        differing = int(np.count_nonzero(np.abs(column) > threshold))
+        chose_more = int(np.count_nonzero(column > threshold))
+        phrase = phrases[name]
+        tallies.append(
+            TraitTally(
+                trait=name,
+                phrase=phrase,
+                differing=differing,
+                chose_more=chose_more,
+                sentence=tally_sentence(phrase, chose_more, differing),
+            )
+        )
+    return tallies
+
+
+# ---------------------------------------------------------------------------
+# (b) Bradley-Terry reward model
+# ---------------------------------------------------------------------------
+
+
+def _sigmoid(x: npt.ArrayLike) -> FloatArray:
+    """Logistic function via logaddexp, so large |x| never overflows."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=np.float64)))
+
+
+def _neg_log_sigmoid(x: npt.ArrayLike) -> FloatArray:
+    """``-log sigmoid(x)`` computed as ``log(1 + exp(-x))`` without overflow."""
+    return np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
+
+
+@dataclass(frozen=True, eq=False)
+class RewardModel:
+    """A linear Bradley-Terry reward ``r(y) = weights . traits(y)``.
+
+    ``pick_losses``/``mean_loss`` are the Bradley-Terry losses on the picks the
+    model was fitted to, which the page shows next to :data:`COIN_FLIP_LOSS`.
+    """
+
+    trait_names: tuple[str, ...]
+    weights: FloatArray
+    C: float
+    pick_losses: FloatArray
+    #: None when there were no picks (a mean over nothing is undefined).
+    mean_loss: float | None
+
+    def __post_init__(self) -> None:
+        weights = _vector(self.weights, "weights")
+        if weights.shape != (len(self.trait_names),):
+            raise ValueError("need exactly one weight per trait name")
+        object.__setattr__(self, "trait_names", tuple(self.trait_names))
+        object.__setattr__(self, "weights", _frozen(weights))
+        object.__setattr__(
+            self, "pick_losses", _frozen(np.array(self.pick_losses, dtype=np.float64))
+        )
+
+    def weights_by_trait(self) -> dict[str, float]:
+        """Weights keyed by trait name, for templates."""
+        return {name: float(w) for name, w in zip(self.trait_names, self.weights, strict=True)}
+
+    def reward(self, traits: npt.ArrayLike) -> float:
+        """Reward of one response (a trait vector)."""
+        vec = _vector(traits, "traits")
+        if vec.shape != self.weights.shape:
+            raise ValueError(f"expected {self.weights.size} trait values, got {vec.size}")
+        return float(vec @ self.weights)
+
+    def rewards(self, traits_matrix: npt.ArrayLike) -> FloatArray:
+        """Rewards of many responses, one per row of an ``(m, k)`` matrix."""
+        mat = _matrix(traits_matrix, "traits_matrix")
+        if mat.shape[1] != self.weights.size:
+            raise ValueError(f"expected {self.weights.size} trait columns, got {mat.shape[1]}")
+        return mat @ self.weights
+
+    def preference_probability(self, a: npt.ArrayLike, b: npt.ArrayLike) -> float:
+        """Bradley-Terry P(a preferred over b) = sigmoid(r(a) - r(b))."""
+        return float(_sigmoid(self.reward(a) - self.reward(b)))
+
+    def losses(self, picks: Picks | Sequence[Comparison]) -> FloatArray:
+        """Per-pick loss ``-log sigmoid(r(chosen) - r(rejected))`` for any picks."""
+        p = _coerce_picks(picks, self.weights.size)
+        return _neg_log_sigmoid(p.differences @ self.weights)
+
+
+def fit_reward_model(
+    picks: Picks | Sequence[Comparison],
+    trait_names: Sequence[str],
+    *,
+    C: float = DEFAULT_C,
+) -> RewardModel:
+    """Fit Bradley-Terry weights by L2-regularised logistic regression.
+
+    Bradley-Terry says P(chosen > rejected) = sigmoid(w . d) with
+    d = traits(chosen) - traits(rejected), i.e. logistic regression on d with
+    no intercept and every label 1.  sklearn needs two classes, so each pick is
+    entered twice: (d, 1) and (-d, 0).  Because sigmoid(-z) = 1 - sigmoid(z)
+    both rows carry the same loss; each gets sample weight 1/2 so the data
+    term equals the plain sum over picks and ``C`` keeps its usual meaning
+    (minimise ``C * sum_picks loss + ||w||^2 / 2``).  The mirrored rows also
+    make the problem symmetric, so there is no intercept to learn.
+
+    Degenerate input (no picks, no traits, or every pair identical) returns
+    zero weights rather than raising: the page can still render the coin-flip
+    model.  See :data:`DEFAULT_C` for why ``C = 1``.
+    """
+    if not (math.isfinite(C) and C > 0):
+        raise ValueError("C must be a finite number > 0")
+    names = tuple(trait_names)
+    p = _coerce_picks(picks, len(names))
+    diffs = p.differences
+    n, k = diffs.shape
+    if n == 0 or k == 0 or not np.any(diffs):
+        weights = np.zeros(k)
+    else:
+        features = np.vstack([diffs, -diffs])
+        labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
+        classifier = LogisticRegression(fit_intercept=False, C=C, tol=1e-8, max_iter=1000)
+        classifier.fit(features, labels, sample_weight=np.full(2 * n, 0.5))
+        weights = np.asarray(classifier.coef_[0], dtype=np.float64)
+    pick_losses = _neg_log_sigmoid(diffs @ weights)
+    mean_loss = float(pick_losses.mean()) if n else None
+    return RewardModel(
+        trait_names=names,
+        weights=weights,
+        C=float(C),
+        pick_losses=pick_losses,
+        mean_loss=mean_loss,
+    )
+
+
+# ---------------------------------------------------------------------------
+# (c) Best-of-n
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    """A candidate's position when a held-out prompt's candidates are sorted by reward."""
+
+    index: int
+    reward: float
+    #: 1 = best.
+    rank: int
+
+
+def rank_candidates(model: RewardModel, candidates_traits: npt.ArrayLike) -> list[RankedCandidate]:
+    """Sort candidates (rows of trait values) by reward, best first.
+
+    Ties keep the original order (stable sort), so the result is deterministic
+    and agrees with :func:`best_of_n`.
+    """
+    rewards = model.rewards(candidates_traits)
+    if rewards.size == 0:
+        raise ValueError("need at least one candidate")
+    order = np.argsort(-rewards, kind="stable")
+    return [
+        RankedCandidate(index=int(i), reward=float(rewards[i]), rank=rank)
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
+def best_of_n(model: RewardModel, candidates_traits: npt.ArrayLike) -> int:
+    """Index of the candidate best-of-n sampling would return (first one on ties)."""
+    return rank_candidates(model, candidates_traits)[0].index
+
+
+# ---------------------------------------------------------------------------
+# (d) KL-regularised optimum, DPO implicit reward, KL, expected reward
+# ---------------------------------------------------------------------------
+
+
+def _validate_beta(beta: float) -> float:
+    """beta is a temperature: it must be a positive finite number."""
+    if not (math.isfinite(beta) and beta > 0):
+        raise ValueError("beta must be a finite number > 0")
+    return float(beta)
+
+
+def _distribution(
+    values: npt.ArrayLike, name: str, *, strictly_positive: bool = False
+) -> FloatArray:
+    """A 1-D probability vector summing to 1 (within 1e-6), renormalised exactly."""
+    p = _vector(values, name)
+    if p.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if strictly_positive and np.any(p <= 0):
+        raise ValueError(f"{name} must be strictly positive")
+    if np.any(p < 0):
+        raise ValueError(f"{name} must be non-negative")
+    total = p.sum()
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ValueError(f"{name} must sum to 1, got {total}")
+    return p / total
+
+
+def _rewards_like(rewards: npt.ArrayLike, pi: FloatArray) -> FloatArray:
+    r = _vector(rewards, "rewards")
+    if r.shape != pi.shape:
+        raise ValueError("rewards and policy must have the same length")
+    return r
+
+
+def optimal_policy(pi_ref: npt.ArrayLike, rewards: npt.ArrayLike, beta: float) -> FloatArray:
+    """Exact maximiser of E_pi[r] - beta * KL(pi || pi_ref) over a prompt's candidates.
+
+    pi*(y) = pi_ref(y) exp(r(y)/beta) / Z.  Computed in log space with the
+    largest on-support reward subtracted *before* dividing by beta, so every
+    exponent is <= 0: tiny beta (1e-4) cannot overflow and simply concentrates
+    the mass on the best candidate(s), huge beta returns pi_ref.  Candidates
+    with pi_ref = 0 stay at 0 (the policy cannot leave the reference support).
+    """
+    beta = _validate_beta(beta)
+    ref = _distribution(pi_ref, "pi_ref")
+    r = _rewards_like(rewards, ref)
+    support = ref > 0
+    shifted = r - r[support].max()
+    with np.errstate(divide="ignore", over="ignore"):
+        logits = np.log(ref) + shifted / beta
+    logits -= logits.max()
+    weights = np.exp(logits)
+    return weights / weights.sum()
+
+
+def log_partition(pi_ref: npt.ArrayLike, rewards: npt.ArrayLike, beta: float) -> float:
+    """log Z = log sum_y pi_ref(y) exp(r(y)/beta), computed without overflow.
+
+    beta * log(pi*/pi_ref) = r - beta * log Z, so this is the constant the DPO
+    implicit reward is shifted by.
+    """
+    beta = _validate_beta(beta)
+    ref = _distribution(pi_ref, "pi_ref")
+    r = _rewards_like(rewards, ref)
+    support = ref > 0
+    top = r[support].max()
+    with np.errstate(over="ignore"):
+        scaled = (r[support] - top) / beta
+    return float(top / beta + np.logaddexp.reduce(np.log(ref[support]) + scaled))
+
+
+def dpo_implicit_reward(pi: npt.ArrayLike, pi_ref: npt.ArrayLike, beta: float) -> FloatArray:
+    """DPO's implicit reward beta * log(pi(y) / pi_ref(y)).
+
+    For pi = pi* this equals r(y) - beta * log Z: the reward up to a constant
+    per prompt, which is why DPO can skip the explicit reward model.  pi_ref
+    must be strictly positive (the ratio is undefined otherwise); a candidate
+    with pi(y) = 0 gets -inf.
+    """
+    beta = _validate_beta(beta)
+    ref = _distribution(pi_ref, "pi_ref", strictly_positive=True)
+    policy = _distribution(pi, "pi")
+    if policy.shape != ref.shape:
+        raise ValueError("pi and pi_ref must have the same length")
+    with np.errstate(divide="ignore"):
+        return beta * (np.log(policy) - np.log(ref))
+
+
+def kl_divergence(pi: npt.ArrayLike, pi_ref: npt.ArrayLike) -> float:
+    """KL(pi || pi_ref) in nats; 0 log 0 = 0, and inf if pi leaves pi_ref's support."""
+    policy = _distribution(pi, "pi")
+    ref = _distribution(pi_ref, "pi_ref")
+    if policy.shape != ref.shape:
+        raise ValueError("pi and pi_ref must have the same length")
+    used = policy > 0
+    if np.any(ref[used] == 0):
+        return math.inf
+    kl = float(np.sum(policy[used] * (np.log(policy[used]) - np.log(ref[used]))))
+    return max(kl, 0.0)  # clamp tiny negative rounding error
+
+
+def expected_reward(pi: npt.ArrayLike, rewards: npt.ArrayLike) -> float:
+    """E_{y ~ pi}[r(y)]."""
+    policy = _distribution(pi, "pi")
+    return float(policy @ _rewards_like(rewards, policy))
+
+
+@dataclass(frozen=True, eq=False)
+class BetaPoint:
+    """One row of the "how do reward and KL move with beta" table."""
+
+    beta: float
+    policy: FloatArray
+    expected_reward: float
+    kl: float
+
+
+def beta_sweep(
+    pi_ref: npt.ArrayLike, rewards: npt.ArrayLike, betas: Iterable[float]
+) -> list[BetaPoint]:
+    """pi*, its expected reward and its KL from pi_ref for each beta, in the order given."""
+    points = []
+    for beta in betas:
+        policy = optimal_policy(pi_ref, rewards, beta)
+        points.append(
+            BetaPoint(
+                beta=float(beta),
+                policy=_frozen(policy),
+                expected_reward=expected_reward(policy, rewards),
+                kl=kl_divergence(policy, pi_ref),
+            )
+        )
+    return points
+
+
+# ---------------------------------------------------------------------------
+# (e) Constitution labeler
+# ---------------------------------------------------------------------------
+
+
+class Side(StrEnum):
+    """Which displayed response of a pair was picked (string values store cleanly)."""
+
+    FIRST = "first"
+    SECOND = "second"
+
+
+@dataclass(frozen=True, eq=False)
+class ResponsePair:
+    """An unlabelled pair as displayed: trait vectors of the first and second response."""
+
+    first: FloatArray
+    second: FloatArray
+
+    def __post_init__(self) -> None:
+        first = _vector(self.first, "first")
+        second = _vector(self.second, "second")
+        if first.shape != second.shape:
+            raise ValueError("first and second must have the same number of traits")
+        object.__setattr__(self, "first", _frozen(first))
+        object.__setattr__(self, "second", _frozen(second))
+
+
+@dataclass(frozen=True)
+class AILabel:
+    """The constitution labeler's verdict on one pair, with the scores behind it."""
+
+    side: Side
+    first_score: float
+    second_score: float
+    #: True when the scores were equal (within tolerance) and the tie rule chose FIRST.
+    tie: bool
+
+
+def constitution_weights(
+    principles: Iterable[Mapping[str, float]], trait_names: Sequence[str]
+) -> FloatArray:
+    """Sum the chosen principles (each a ``{trait: weight}`` mapping) into one weight vector.
+
+    Principles add up because a constitution is a list of things to prefer; a
+    trait not mentioned by a principle gets 0 from it.  Unknown trait names
+    raise, so a typo in a principle cannot silently do nothing.
+    """
+    index = {name: j for j, name in enumerate(trait_names)}
+    total = np.zeros(len(index))
+    for principle in principles:
+        unknown = sorted(set(principle) - set(index))
+        if unknown:
+            raise ValueError(f"principle mentions unknown traits: {', '.join(unknown)}")
+        for name, weight in principle.items():
+            if not math.isfinite(weight):
+                raise ValueError(f"weight for {name!r} must be finite")
+            total[index[name]] += weight
+    return total
+
+
+def constitution_label(
+    pairs: Sequence[ResponsePair],
+    weights: npt.ArrayLike,
+    *,
+    tie_tolerance: float = DEFAULT_TIE_TOLERANCE,
+) -> list[AILabel]:
+    """Label each pair with the side whose weighted trait score is higher.
+
+    Tie rule (deterministic): if the scores differ by at most
+    ``tie_tolerance`` the labeler picks ``Side.FIRST`` and sets ``tie=True``,
+    so the page can say "the constitution had no opinion here" instead of
+    pretending the first response won on merit.
+    """
+    w = _vector(weights, "weights")
+    labels = []
+    for pair in pairs:
+        if pair.first.shape != w.shape:
+            raise ValueError(f"expected {w.size} trait values per response, got {pair.first.size}")
+        first_score = float(pair.first @ w)
+        second_score = float(pair.second @ w)
+        tie = abs(first_score - second_score) <= tie_tolerance
+        side = Side.SECOND if not tie and second_score > first_score else Side.FIRST
+        labels.append(
+            AILabel(side=side, first_score=first_score, second_score=second_score, tie=tie)
+        )
+    return labels
+
+
+def agreement(learner_sides: Sequence[Side | str], ai_sides: Sequence[Side | str]) -> int:
+    """How many pairs the learner and the AI labeler picked the same side on."""
+    if len(learner_sides) != len(ai_sides):
+        raise ValueError("learner_sides and ai_sides must have the same length")
+    return sum(Side(a) == Side(b) for a, b in zip(learner_sides, ai_sides, strict=True))
+
+
+def picks_from_sides(
+    pairs: Sequence[ResponsePair], sides: Sequence[Side | str]
+) -> list[Comparison]:
+    """Turn displayed pairs plus the side picked on each into chosen/rejected comparisons.
+
+    Works for the learner's sides and for the AI labeler's sides alike, so a
+    reward model can be fitted to either labeler's preferences.
+    """
+    if len(pairs) != len(sides):
+        raise ValueError("pairs and sides must have the same length")
+    comparisons = []
+    for pair, side in zip(pairs, sides, strict=True):
+        if Side(side) is Side.FIRST:
+            comparisons.append(Comparison(chosen=pair.first, rejected=pair.second))
+        else:
+            comparisons.append(Comparison(chosen=pair.second, rejected=pair.first))
+    return comparisons

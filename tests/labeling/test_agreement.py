@@ -1,0 +1,199 @@
+"""Tests for labeling.agreement: pure functions on count tables, no database.
+
+Expected values are computed by hand in the comments next to each assertion.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from labeling.agreement import (
+    Z_95,
+    fleiss_kappa,
+    pair_split,
+    pairwise_agreement,
+    position_bias,
+    wilson_interval,
+)
+
+# Wikipedia, "Fleiss' kappa", worked example: 10 subjects, 14 raters, 5 categories.
+WIKIPEDIA_TABLE = [
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
+]
+
+# Four pairs, three raters each, two sides (A, B).
+TWO_SIDE_TABLE = [[3, 0], [2, 1], [0, 3], [1, 2]]
+
+
+# ---------------------------------------------------------------------------- pair_split
+
+
+def test_pair_split_gives_the_share_per_side():
+    assert pair_split([7, 3]) == pytest.approx([0.7, 0.3])
+
+
+def test_pair_split_keeps_the_keys_of_a_mapping():
+    assert pair_split({"A": 7, "B": 3}) == pytest.approx({"A": 0.7, "B": 0.3})
+
+
+def test_pair_split_with_no_picks_is_none():
+    assert pair_split([0, 0]) is None
+    assert pair_split({"A": 0, "B": 0}) is None
+
+
+def test_pair_split_rejects_negative_counts():
+    with pytest.raises(ValueError):
+        pair_split([3, -1])
+
+
+# ------------------------------------------------------------------------- position_bias
+
+
+def test_position_bias_seven_of_ten_matches_the_hand_wilson_interval():
+    # p = 0.7, n = 10, z = 1.959964, z^2 = 3.841459
+    # denominator = 1 + z^2/n = 1.3841459
+    # centre = (0.7 + z^2/(2n)) / 1.3841459 = (0.7 + 0.1920729) / 1.3841459 = 0.644496
+    # half = z / 1.3841459 * sqrt(0.7*0.3/10 + z^2/(4*100))
+    #      = 1.959964 / 1.3841459 * sqrt(0.021 + 0.0096036)
+    #      = 1.415999 * 0.174939 = 0.247716
+    # interval = (0.644496 - 0.247716, 0.644496 + 0.247716) = (0.396780, 0.892212)
+    # normal-approximation SE = sqrt(0.7 * 0.3 / 10) = sqrt(0.021) = 0.144914
+    estimate = position_bias(7, 10)
+    assert estimate.count == 7
+    assert estimate.total == 10
+    assert estimate.share == pytest.approx(0.7)
+    assert estimate.low == pytest.approx(0.396780, abs=1e-5)
+    assert estimate.high == pytest.approx(0.892212, abs=1e-5)
+    assert estimate.standard_error == pytest.approx(0.144914, abs=1e-6)
+
+
+def test_wilson_interval_is_not_degenerate_at_zero_and_all():
+    # 0 of 10: low = 0, high = z^2 / (n + z^2) = 3.841459 / 13.841459 = 0.277533
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.277533), abs=1e-6)
+    # 10 of 10: low = n / (n + z^2) = 10 / 13.841459 = 0.722467, high = 1
+    low, high = wilson_interval(10, 10)
+    assert low == pytest.approx(0.722467, abs=1e-6)
+    assert high == 1.0
+    assert abs(Z_95 - 1.959964) < 1e-6
+
+
+def test_position_bias_with_no_picks_does_not_divide_by_zero():
+    estimate = position_bias(0, 0)
+    assert estimate.total == 0
+    assert estimate.share is None
+    assert estimate.standard_error is None
+    assert estimate.low is None
+    assert estimate.high is None
+    assert wilson_interval(0, 0) is None
+
+
+def test_position_bias_rejects_more_left_picks_than_picks():
+    with pytest.raises(ValueError):
+        position_bias(11, 10)
+
+
+# -------------------------------------------------------------------- pairwise agreement
+
+
+def test_pairwise_agreement_by_hand():
+    # n = 3 raters -> 3 pairs per item.
+    # [3,0]: 3*2 / (3*2) = 1;  [2,1]: (2*1 + 0) / 6 = 1/3;
+    # [0,3]: 1;               [1,2]: (0 + 2*1) / 6 = 1/3.
+    # mean = (1 + 1/3 + 1 + 1/3) / 4 = 2/3
+    assert pairwise_agreement(TWO_SIDE_TABLE) == pytest.approx(2 / 3)
+
+
+def test_pairwise_agreement_on_the_wikipedia_example_is_p_bar():
+    # Wikipedia: P_bar = 0.378
+    assert pairwise_agreement(WIKIPEDIA_TABLE) == pytest.approx(0.378, abs=5e-4)
+
+
+def test_pairwise_agreement_skips_items_without_a_pair_of_raters():
+    # [0,0] and [1,0] have no rater pairs; [2,0] -> 1, [1,1] -> 0 -> mean 1/2
+    assert pairwise_agreement([[0, 0], [1, 0], [2, 0], [1, 1]]) == pytest.approx(0.5)
+    assert pairwise_agreement([[1, 0], [0, 1]]) is None
+    assert pairwise_agreement(np.zeros((0, 2), dtype=int)) is None
+
+
+# ------------------------------------------------------------------------- fleiss kappa
+
+
+def test_fleiss_kappa_on_the_wikipedia_worked_example():
+    # Column totals 20, 28, 39, 21, 32 of 140 ratings:
+    # p_j = 0.143, 0.200, 0.279, 0.150, 0.229
+    # P_e = (20^2 + 28^2 + 39^2 + 21^2 + 32^2) / 140^2 = 4170 / 19600 = 0.212755
+    # P_i = 1.000, 0.253, 0.308, 0.440, 0.330, 0.462, 0.242, 0.176, 0.286, 0.286
+    # P_bar = 0.378022
+    # kappa = (0.378022 - 0.212755) / (1 - 0.212755) = 0.165267 / 0.787245 = 0.20993
+    assert fleiss_kappa(WIKIPEDIA_TABLE) == pytest.approx(0.210, abs=5e-4)
+    assert fleiss_kappa(WIKIPEDIA_TABLE) == pytest.approx(0.20993, abs=1e-5)
+
+
+def test_fleiss_kappa_on_a_two_side_hand_example():
+    # P_bar = 2/3 (see pairwise agreement); sides: A = 3+2+0+1 = 6, B = 6 of 12
+    # P_e = 0.5^2 + 0.5^2 = 0.5;  kappa = (2/3 - 1/2) / (1 - 1/2) = 1/3
+    assert fleiss_kappa(TWO_SIDE_TABLE) == pytest.approx(1 / 3)
+
+
+def test_fleiss_kappa_is_one_for_perfect_agreement():
+    # Every item unanimous, both sides used: P_bar = 1, P_e = 5/9 -> kappa = 1
+    assert fleiss_kappa([[3, 0], [0, 3], [3, 0]]) == 1.0
+
+
+def test_fleiss_kappa_is_undefined_when_every_rating_is_the_same_category():
+    # P_bar = 1 and P_e = 1 -> 0/0
+    assert fleiss_kappa([[3, 0], [3, 0]]) is None
+
+
+def test_fleiss_kappa_is_minus_one_for_systematic_disagreement():
+    # [1,1] twice: P_i = 0, P_bar = 0; P_e = 0.5 -> kappa = (0 - 0.5) / 0.5 = -1
+    assert fleiss_kappa([[1, 1], [1, 1]]) == pytest.approx(-1.0)
+
+
+def test_fleiss_kappa_with_a_varying_number_of_raters_weights_items_by_n_minus_one():
+    # n_i = 3, 2, 2.  P_i = 1, 1, 0 with weights n_i - 1 = 2, 1, 1:
+    # P_bar = (2*1 + 1*1 + 1*0) / 4 = 3/4
+    # p = (3+0+1, 0+2+1) / 7 = (4/7, 3/7);  P_e = 16/49 + 9/49 = 25/49
+    # kappa = (3/4 - 25/49) / (24/49) = (47/196) * (49/24) = 47/96 = 0.489583
+    # Same via Fleiss-Levin-Paik: 1 - [0 + 0 + (1*1 + 1*1)/2] / [4 * 2*(4/7)(3/7)]
+    #                           = 1 - 1 / (96/49) = 47/96
+    assert fleiss_kappa([[3, 0], [0, 2], [1, 1]]) == pytest.approx(47 / 96)
+
+
+def test_fleiss_kappa_ignores_items_nobody_rated():
+    with_empty_rows = [*TWO_SIDE_TABLE, [0, 0], [0, 0]]
+    assert fleiss_kappa(with_empty_rows) == pytest.approx(1 / 3)
+
+
+def test_fleiss_kappa_without_any_pair_of_raters_is_none():
+    assert fleiss_kappa([[1, 0], [0, 1]]) is None
+    assert fleiss_kappa(np.zeros((0, 2), dtype=int)) is None
+
+
+def test_fleiss_kappa_constant_n_matches_the_textbook_formula_directly():
+    table = np.array(WIKIPEDIA_TABLE)
+    n_items, n_raters = table.shape[0], table.sum(axis=1)[0]
+    p_i = ((table**2).sum(axis=1) - n_raters) / (n_raters * (n_raters - 1))
+    p_j = table.sum(axis=0) / (n_items * n_raters)
+    p_bar, p_e = p_i.mean(), (p_j**2).sum()
+    assert fleiss_kappa(table) == pytest.approx((p_bar - p_e) / (1 - p_e))
+
+
+def test_count_tables_must_be_two_dimensional_non_negative_whole_numbers():
+    with pytest.raises(ValueError):
+        fleiss_kappa([3, 0])
+    with pytest.raises(ValueError):
+        fleiss_kappa([[3, -1], [2, 1]])
+    with pytest.raises(ValueError):
+        pairwise_agreement([[1.5, 1.5], [3, 0]])
+    assert math.isclose(fleiss_kappa([[3.0, 0.0], [0.0, 3.0]]), 1.0)
