@@ -212,6 +212,14 @@ def classroom_regenerate_code(request: HtmxHttpRequest, pk: int) -> HttpResponse
 
 @never_cache
 @require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers, no database touched. Also the benchmarks'
+    "minimal Django view": the full middleware stack and nothing else."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers a query, 503 when it does not."""
     try:
