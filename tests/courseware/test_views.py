@@ -300,7 +300,7 @@ def test_admin_can_edit_a_section_and_the_page_shows_it(client, admin_user, cont
     assert "The whole pipeline" in client.get(reading_url(section)).text
 
 
-def test_livez_answers_without_the_database(client, django_assert_num_queries):
+def test_livez_answers_without_the_database(client, db, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get(reverse("livez"))
     assert response.status_code == 200
