@@ -42,3 +42,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
 ]
+
+# A database outage answers 503 with Retry-After rather than 500 (see the view).
+handler500 = "courseware.views.server_error"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -234,3 +237,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A missing or stale CSRF token: say so plainly (403), nothing was written."""
     return render(request, "registration/csrf_failure.html", {"reason": reason}, status=403)
+
+
+# While the database cannot be reached (restarting, failing over, out of connections),
+# every page fails the same way: say so with a 503 and when to retry, not a bare 500.
+DATABASE_UNAVAILABLE_RETRY_AFTER = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 with Retry-After when the error is a lost or refused database
+    connection, else the usual 500. Renders static templates without a request context
+    (no session, no user): nothing here may need the database."""
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
 
+import flow
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 HOST = "127.0.0.1"
@@ -262,7 +264,7 @@ def create_students(count: int) -> list[str]:
     """One class, `count` students, one password hash computed once (bulk_create)."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from courseware.models import Classroom, Course, Enrollment
 
@@ -282,7 +284,6 @@ def create_students(count: int) -> list[str]:
         Enrollment.objects.bulk_create(
             [Enrollment(classroom=classroom, student=user) for user in users]
         )
-    connection.close()
     return usernames
 
 
@@ -383,6 +384,7 @@ class Stack:
     server: Gunicorn
     env: dict[str, str]
     usernames: list[str]
+    plan: flow.Plan
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -394,6 +396,8 @@ def bench_stack(*, students: int, workers: int) -> Iterator[Stack]:
     """PostgreSQL + prepared app + gunicorn, torn down in reverse order whatever happens."""
     # SIGTERM takes the same way out as Ctrl-C, so the cluster is always removed.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    from django.db import connections
+
     cores = split_cores()
     os.sched_setaffinity(0, cores.server)
     workdir = Path(tempfile.mkdtemp(prefix="courseware-bench-"))
@@ -404,9 +408,12 @@ def bench_stack(*, students: int, workers: int) -> Iterator[Stack]:
             prepare_app(env)
             django_setup(env)
             usernames = create_students(students)
+            plan = flow.make_plan()
+            # Hold no connection while the load (and the faults) run.
+            connections.close_all()
             log(f"{students} students in one class")
             with gunicorn_server(env, workdir, workers) as server:
-                yield Stack(cores, pg, server, env, usernames)
+                yield Stack(cores, pg, server, env, usernames, plan)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         log("stack stopped and removed")

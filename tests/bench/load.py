@@ -67,7 +67,6 @@ def report(result: LoadResult, outcomes: list[Outcome], students: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with bench_stack(students=args.students, workers=args.workers) as stack:
-        plan = flow.make_plan()
         log(f"load: {stack.cores.describe()}")
         config = LoadConfig(
             host=HOST,
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             env=stack.env,
             phases=load_phases(args.duration, args.max_requests, args.students),
             cpus=stack.cores.client,
-            plan=plan,
+            plan=stack.plan,
         )
         started = time.monotonic()
         loader = LoadProcess(config)

@@ -1,0 +1,94 @@
+"""What the fault benchmark (tests/bench/faults.py) found, pinned down as tests:
+
+- a pooled connection the server dropped (pg_terminate_backend, a restart) was handed to
+  the next request, which failed with a 500: the pool now checks connections on checkout;
+- while the database cannot be reached, pages answered a bare 500: they now answer 503
+  with Retry-After.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs in a fresh interpreter with the pool on (the tests run with it off): check out the
+# pool's only connection, have the server kill it, and use the pool again.
+DROPPED_CONNECTION_SCRIPT = """
+import django, psycopg
+django.setup()
+from django.db import connection
+
+def backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    connection.close()  # back to the pool
+    return pid
+
+first = backend_pid()
+params = connection.settings_dict
+with psycopg.connect(host=params["HOST"], port=params["PORT"], user=params["USER"],
+                     dbname=params["NAME"], autocommit=True) as admin:
+    admin.execute("SELECT pg_terminate_backend(%s, 5000)", [first])
+second = backend_pid()
+print("replaced" if second != first else "same")
+"""
+
+
+@pytest.mark.django_db
+def test_pool_replaces_a_connection_the_server_dropped():
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="courseware.settings",
+        DJANGO_TESTING="1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_POOL="1",
+        DATABASE_POOL_MIN="1",
+        DATABASE_POOL_MAX="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", DROPPED_CONNECTION_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "replaced"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_page_answers_503_with_retry_after_while_the_database_is_unreachable(client, error):
+    client.raise_request_exception = False
+    with mock.patch(
+        "django.db.backends.utils.CursorWrapper.execute", side_effect=error("server closed")
+    ):
+        response = client.get(reverse("courseware:home"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "try again in a few seconds" in response.text
+
+
+@pytest.mark.django_db
+def test_other_server_errors_still_answer_500(client):
+    client.raise_request_exception = False
+    with mock.patch("courseware.views.render", side_effect=RuntimeError("a bug")):
+        response = client.get(reverse("courseware:home"))
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert "Something went wrong on our side" in response.text
