@@ -7,7 +7,8 @@ During the flow phase (after every student has logged in):
   (a) a gunicorn worker is killed with SIGKILL every 10 s (at 10, 20, … s);
   (b) PostgreSQL backends of the app are terminated (pg_terminate_backend) every 10 s
       (at 5, 15, … s);
-  (c) PostgreSQL is restarted once (at 45 % of the duration);
+  (c) PostgreSQL is restarted once (at 45 % of the duration; `--pg-down S` keeps it
+      stopped S seconds first);
   (d) gunicorn is reloaded with SIGHUP once (at 75 %).
 A poller asks /healthz every 100 ms. The run prints the failed requests grouped in time
 windows next to the fault that preceded them, how long /healthz answered 503, and the
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import flow
+import psycopg
 from _client import Sample
 from _harness import HOST, PASSWORD, Stack, bench_stack, http_status, log
 from _loadgen import LoadConfig, LoadProcess, PhaseSpec
@@ -63,10 +65,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of faulted load")
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--pg-down",
+        type=float,
+        default=0.0,
+        help="seconds PostgreSQL stays stopped during its restart (0: a plain restart); "
+        "longer than the pool's 10 s timeout shows the 503 path",
+    )
     return parser.parse_args(argv)
 
 
-def schedule(stack: Stack, duration: float) -> list[Fault]:
+def schedule(stack: Stack, duration: float, pg_down: float) -> list[Fault]:
     def kill() -> str:
         return f"pid {stack.server.kill_worker()}"
 
@@ -74,8 +83,10 @@ def schedule(stack: Stack, duration: float) -> list[Fault]:
         return f"{stack.postgres.terminate_app_backends()} backends"
 
     def restart() -> str:
-        stack.postgres.restart()
-        return "stop -m fast, start"
+        stack.postgres.stop("fast")
+        time.sleep(pg_down)
+        stack.postgres.start()
+        return f"stop -m fast, {pg_down:.0f} s down, start"
 
     def reload() -> str:
         stack.server.reload()
@@ -91,13 +102,27 @@ def schedule(stack: Stack, duration: float) -> list[Fault]:
 
 
 def inject(faults: list[Fault], origin: float, done: list[Done], stop: threading.Event) -> None:
-    for fault in faults:
-        if stop.wait(max(0.0, origin + fault.at - time.monotonic())):
-            return
+    """Fire each fault on time; each runs in its own thread, so a long one (PostgreSQL
+    kept down) does not delay the next."""
+
+    def fire(fault: Fault) -> None:
         started = time.monotonic()
-        detail = fault.action()
+        try:
+            detail = fault.action()
+        except (OSError, RuntimeError, psycopg.Error) as exc:  # e.g. PostgreSQL is down
+            detail = f"failed: {exc}"
         done.append(Done(started - origin, time.monotonic() - started, fault.label, detail))
         log(f"fault at {started - origin:5.1f} s: {fault.label} ({detail})")
+
+    fired = []
+    for fault in faults:
+        if stop.wait(max(0.0, origin + fault.at - time.monotonic())):
+            break
+        fired.append(threading.Thread(target=fire, args=(fault,)))
+        fired[-1].start()
+    for thread in fired:
+        thread.join()
+    done.sort(key=lambda d: d.at)
 
 
 def poll_health(port: int, polls: list[Poll], stop: threading.Event) -> None:
@@ -109,15 +134,18 @@ def poll_health(port: int, polls: list[Poll], stop: threading.Event) -> None:
 
 
 def status_windows(polls: list[Poll], wanted: int) -> list[tuple[float, float]]:
-    """Runs of consecutive polls answering `wanted`, as (first start, last end)."""
+    """When the latest answer the poller had was `wanted`: from the answer that first said
+    so to the next answer that did not (or the last poll)."""
     windows: list[tuple[float, float]] = []
-    run: list[Poll] = []
-    for poll in [*polls, Poll(0, 0, -1)]:
-        if poll.status == wanted:
-            run.append(poll)
-        elif run:
-            windows.append((run[0].started, run[-1].ended))
-            run = []
+    since: float | None = None
+    for poll in sorted(polls, key=lambda p: p.ended):
+        if poll.status == wanted and since is None:
+            since = poll.ended
+        elif poll.status != wanted and since is not None:
+            windows.append((since, poll.ended))
+            since = None
+    if since is not None:
+        windows.append((since, polls[-1].ended))
     return windows
 
 
@@ -173,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             origin = time.monotonic()
             threads = [
                 threading.Thread(
-                    target=inject, args=(schedule(stack, args.duration), origin, done, stop)
+                    target=inject,
+                    args=(schedule(stack, args.duration, args.pg_down), origin, done, stop),
                 ),
                 threading.Thread(target=poll_health, args=(stack.server.port, polls, stop)),
             ]
@@ -219,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  503 {start - origin:6.1f}–{end - origin:6.1f} s ({cause(start - origin, done)})")
     slowest = max(polls, key=lambda p: p.ended - p.started, default=None)
     if slowest is not None:
+        # A probe waits for a free worker first: while every worker waits on the
+        # database, the answer (503 or not) comes late.
         print(
-            f"  slowest answer {slowest.ended - slowest.started:.2f} s "
-            f"at {slowest.started - origin:.1f} s (status {slowest.status})"
+            f"  slowest answer {slowest.ended - slowest.started:.2f} s, asked at "
+            f"{slowest.started - origin:.1f} s (status {slowest.status})"
         )
     print(f"after the run: /healthz {recovered}, {workers} of {args.workers} workers up")
 
@@ -234,4 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the benchmark's PostgreSQL and gunicorn were stopped and removed")

@@ -3,7 +3,9 @@
 - a pooled connection the server dropped (pg_terminate_backend, a restart) was handed to
   the next request, which failed with a 500: the pool now checks connections on checkout;
 - while the database cannot be reached, pages answered a bare 500: they now answer 503
-  with Retry-After.
+  with Retry-After;
+- /healthz waited the pool's full 10 s for a connection while the database was down (so a
+  probe timed out rather than seeing 503): it now asks the pool with a 2 s limit.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.urls import reverse
+from psycopg_pool import PoolTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +95,29 @@ def test_other_server_errors_still_answer_500(client):
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong on our side" in response.text
+
+
+def _with_pool(pool: mock.MagicMock):
+    return mock.patch.object(
+        type(connections["default"]), "pool", new_callable=mock.PropertyMock, return_value=pool
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_asks_the_pool_with_a_short_timeout_and_answers_503_when_it_times_out(client):
+    pool = mock.MagicMock()
+    pool.connection.side_effect = PoolTimeout("couldn't get a connection after 2.00 sec")
+    with _with_pool(pool):
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+    pool.connection.assert_called_once_with(timeout=2.0)
+
+
+@pytest.mark.django_db
+def test_healthz_is_200_when_the_pool_hands_out_a_working_connection(client):
+    pool = mock.MagicMock()
+    with _with_pool(pool):
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    pool.connection.return_value.__enter__.return_value.execute.assert_called_once_with("SELECT 1")
