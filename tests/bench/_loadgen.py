@@ -69,7 +69,9 @@ class LoadResult:
 
 
 class Budget:
-    """A phase's request budget, shared by its threads."""
+    """A phase's deadline and request budget, shared by its threads. In the flow phase a
+    whole step is one unit (a step is never cut in half, so every write it attempted is
+    reported); the steps on this branch make one request each."""
 
     def __init__(self, limit: int, deadline: float) -> None:
         self._left = limit
@@ -86,9 +88,10 @@ class Budget:
             return True
 
 
-def _run_phase(
-    spec: PhaseSpec, students: list, work: Callable[[object, Budget], None]
-) -> PhaseWindow:
+Work = Callable[[flow.Student, Budget], None]
+
+
+def _run_phase(spec: PhaseSpec, students: list[flow.Student], work: Work) -> PhaseWindow:
     started = time.monotonic()
     budget = Budget(spec.max_requests, started + spec.seconds)
     for student in students:
@@ -117,18 +120,18 @@ def run_load(config: LoadConfig, flow_started: Event | None = None) -> LoadResul
     ]
     result = LoadResult(cpus=sorted(os.sched_getaffinity(0)))
     writes_lock = threading.Lock()
-    logged_in: list = []
+    logged_in: list[flow.Student] = []
     pages = {f"page {page.url_name}": page for page in flow.PAGES}
 
-    def do_login(student, budget: Budget) -> None:
+    def do_login(student: flow.Student, budget: Budget) -> None:
         if budget.take() and flow.login(student):
             logged_in.append(student)
 
-    def do_minimal(student, budget: Budget) -> None:
+    def do_minimal(student: flow.Student, budget: Budget) -> None:
         while budget.take():
             student.browser.get("livez")
 
-    def do_flow(student, budget: Budget) -> None:
+    def do_flow(student: flow.Student, budget: Budget) -> None:
         while True:
             for step in flow.STEPS:
                 if not budget.take():
@@ -140,6 +143,7 @@ def run_load(config: LoadConfig, flow_started: Event | None = None) -> LoadResul
 
     for spec in config.phases:
         active = students if spec.name == "login" else logged_in
+        work: Work
         if spec.name == "login":
             work = do_login
         elif spec.name == "minimal":
@@ -151,7 +155,7 @@ def run_load(config: LoadConfig, flow_started: Event | None = None) -> LoadResul
         else:
             page = pages[spec.name]
 
-            def work(student, budget: Budget, page=page) -> None:
+            def work(student: flow.Student, budget: Budget, page: flow.Page = page) -> None:
                 while budget.take():
                     page.fetch(student)
 

@@ -42,6 +42,15 @@ Adding the labeling and quiz journey (issue 4 and 5), e.g.:
 then append `step_six_picks`, a profile step and a quiz step to STEPS (profile → GET only,
 returning []), `Page("labeling:profile", ...)` and `Page("quiz:quiz", ...)` to PAGES, and
 `Reconciler("pick", pick_rows)` and `Reconciler("quiz-submit", ...)` to RECONCILERS.
+
+Choosing keys: a key names exactly one row the database may hold. A changed pick is the
+same key with a new value (the reconciler then checks the row holds the last acknowledged
+side, or that of a later attempt whose answer was lost). If a step starts a new labeling
+session or quiz attempt on each pass, put that session's or attempt's id in the key (read
+it from `response.location` or `response.body`, or keep it in `student.state`); a quiz
+submit is keyed by (username, attempt id) with the submitted answers or None as value.
+Steps run in order for one student, concurrently across students; `student.iteration`
+counts completed passes through STEPS.
 """
 
 from __future__ import annotations
