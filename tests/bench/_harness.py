@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from glob import glob
@@ -338,6 +340,15 @@ class Gunicorn:
             if int(fields[1]) == self.pid:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
+
+    def logged_errors(self) -> Counter[str]:
+        """The final line of each traceback the app logged (why requests failed)."""
+        pattern = re.compile(r"^[\w.]+(?:Error|Exception|Timeout): .*")
+        return Counter(
+            line.strip()[:160]
+            for line in self.errorlog.read_text(errors="replace").splitlines()
+            if pattern.match(line)
+        )
 
     def kill_worker(self) -> int | None:
         pids = self.worker_pids()

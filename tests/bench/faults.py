@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             thread.join()
         recovered = http_status(stack.server.port, "/healthz", timeout=15.0)
         workers = len(stack.server.worker_pids())
+        app_errors = stack.server.logged_errors()
         outcomes = reconcile_all(flow.RECONCILERS, result.writes, stack.usernames)
 
     flow_samples = [s for s in result.samples if s.phase == "flow"]
@@ -255,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{slowest.started - origin:.1f} s (status {slowest.status})"
         )
     print(f"after the run: /healthz {recovered}, {workers} of {args.workers} workers up")
+
+    print("\nerrors the app logged (last line of each traceback):")
+    for line, count in app_errors.most_common(8):
+        print(f"  {count:4}× {line}")
 
     print("\nreconciliation (acknowledged writes vs database rows):")
     for outcome in outcomes:
