@@ -12,6 +12,8 @@ course_patterns = [
     path("join/", views.join, name="join"),
     path("teach/", views.teach, name="teach"),
     path("teach/classes/<int:pk>/", views.classroom_detail, name="classroom"),
+    path("teach/privacy/", views.privacy_toggle, name="privacy"),
+    path("teach/classes/<int:pk>/gradebook.csv", views.classroom_gradebook, name="gradebook"),
     path(
         "teach/classes/<int:pk>/join-code/",
         views.classroom_regenerate_code,

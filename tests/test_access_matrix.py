@@ -74,6 +74,13 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: {"pk": w.classroom.pk},
         method="post",
     ),
+    "courseware:gradebook": Case(TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}),
+    "courseware:privacy": Case(
+        {"anonymous": LOGIN, "student": 403, "other_student": 403}
+        | dict.fromkeys(("instructor", "other_instructor", "admin"), 302),
+        method="post",
+        data={"hide": "1"},
+    ),
     "courseware:course": Case(same(200), kwargs=lambda w: {"course": w.course}),
     "courseware:module": Case(logged_in(200), kwargs=module_kwargs),
     "courseware:section": Case(
