@@ -128,7 +128,10 @@ def section_done(request: HtmxHttpRequest, course: str, module: str, section: st
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("courseware:join")
-    form = SignupForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    form = SignupForm(
+        request.POST if request.method == "POST" else None,
+        initial={"join_code": request.GET.get("code", "")},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -154,7 +157,10 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def join(request: HtmxHttpRequest) -> HttpResponse:
-    form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    form = JoinForm(
+        request.POST if request.method == "POST" else None,
+        initial={"join_code": request.GET.get("code", "")},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
