@@ -5,6 +5,9 @@ Each app in settings.COURSE_APPS may have a `hooks` module defining any of:
 - `load_content(*, stdout) -> None`: idempotent content loader (see `load_content`).
 - `demo_populate(*, classroom, students, rng, stdout) -> None`: demo picks, attempts …
 - `overview_panels(*, user, module) -> list[Panel]`: panels for the module overview.
+- `roster_columns(*, classroom) -> list[RosterColumn]`: per-student columns for the
+  instructor's roster and the gradebook export, each one database expression.
+- `class_links(*, classroom) -> list[ClassLink]`: the app's instructor pages for a class.
 
 Keeping the list in settings (not import side effects) makes the order explicit.
 """
@@ -23,6 +26,28 @@ from django.conf import settings
 class Panel:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RosterColumn:
+    """One per-student figure, computed in the database.
+
+    `expression` is evaluated against the user table (OuterRef("pk") is the student),
+    e.g. a Subquery or Exists; it must return one value per student, so that adding
+    a column never multiplies rows or adds a query.
+    """
+
+    key: str
+    label: str
+    expression: Any
+    kind: str = "number"  # number | bool | datetime
+
+
+@dataclass(frozen=True)
+class ClassLink:
+    label: str
+    url: str
+    description: str = ""
 
 
 def app_hooks(name: str) -> Iterator[tuple[str, Callable[..., Any]]]:

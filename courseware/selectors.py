@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.crypto import salted_hmac
 
-from .models import Classroom, Module, Section, SectionProgress
+from .models import Classroom, Enrollment, Module, Section, SectionProgress
+from .plugins import ClassLink, RosterColumn, app_hooks
 from .services import INSTRUCTOR_GROUP
 
 
@@ -156,27 +159,84 @@ def classroom_for_instructor(*, user: AbstractBaseUser, pk: int) -> Classroom:
     return get_object_or_404(classrooms, pk=pk)
 
 
-def classroom_roster(*, classroom: Classroom) -> QuerySet:
-    """Students with sections done and last activity, computed in the database."""
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
+def roster_columns(*, classroom: Classroom) -> list[RosterColumn]:
+    """Courseware's own columns, then each app's (see courseware.plugins)."""
+    done = (
+        SectionProgress.objects.filter(
+            user=OuterRef("pk"),
+            done_at__isnull=False,
+            section__module__course=classroom.course_id,
+        )
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     last_seen = (
         SectionProgress.objects.filter(user=OuterRef("pk"))
         .order_by("-last_seen_at")
         .values("last_seen_at")[:1]
     )
-    return (
-        user_model.objects.filter(enrollments__classroom=classroom)
-        .annotate(
-            sections_done=Count(
-                "section_progress",
-                filter=Q(
-                    section_progress__done_at__isnull=False,
-                    section_progress__section__module__course=classroom.course_id,
-                ),
-            ),
-            last_active=Subquery(last_seen),
-        )
-        .order_by("username")
+    columns = [
+        RosterColumn("sections_done", "Sections done", Coalesce(Subquery(done), 0)),
+        RosterColumn("last_active", "Last active", Subquery(last_seen), kind="datetime"),
+    ]
+    for app, hook in app_hooks("roster_columns"):
+        if app != "courseware":
+            columns.extend(hook(classroom=classroom))
+    return columns
+
+
+ROSTER_SORTS = {"name": "username", "joined": "joined_at"}
+
+
+def classroom_roster(
+    *,
+    classroom: Classroom,
+    columns: list[RosterColumn] | None = None,
+    sort: str = "name",
+    descending: bool = False,
+) -> QuerySet:
+    """One row per enrolled student with every roster column, in one query.
+
+    Unknown sort keys fall back to the name, so a tampered link cannot break the page.
+    """
+    from django.contrib.auth import get_user_model
+
+    columns = roster_columns(classroom=classroom) if columns is None else columns
+    joined = Enrollment.objects.filter(classroom=classroom, student=OuterRef("pk")).values(
+        "joined_at"
+    )[:1]
+    students = (
+        get_user_model()
+        .objects.filter(enrollments__classroom=classroom)
+        .annotate(joined_at=Subquery(joined), **{c.key: c.expression for c in columns})
     )
+    field_name = ROSTER_SORTS.get(sort) or next((c.key for c in columns if c.key == sort), None)
+    if field_name is None:
+        field_name = "username"
+    order = (
+        F(field_name).desc(nulls_last=True) if descending else F(field_name).asc(nulls_last=True)
+    )
+    return students.order_by(order, "pk")
+
+
+def pseudonym(*, classroom_id: int, user_id: int) -> str:
+    """A stable, non-reversible stand-in for a student's name within one class
+    (for projecting the roster, and for exports that leave the institution)."""
+    digest = salted_hmac(
+        "courseware.pseudonym", f"{classroom_id}:{user_id}", algorithm="sha256"
+    ).hexdigest()
+    return f"Learner-{int(digest[:10], 16) % 10**6:06d}"
+
+
+def class_links(*, classroom: Classroom) -> list[ClassLink]:
+    links = []
+    for app, hook in app_hooks("class_links"):
+        if app != "courseware":
+            links.extend(hook(classroom=classroom))
+    return links
+
+
+def course_section_total(*, course_id: int) -> int:
+    return Section.objects.filter(module__course_id=course_id, module__is_published=True).count()

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import auth_views, views
 
 course_patterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,8 @@ course_patterns = [
     path("join/", views.join, name="join"),
     path("teach/", views.teach, name="teach"),
     path("teach/classes/<int:pk>/", views.classroom_detail, name="classroom"),
+    path("teach/privacy/", views.privacy_toggle, name="privacy"),
+    path("teach/classes/<int:pk>/gradebook.csv", views.classroom_gradebook, name="gradebook"),
     path(
         "teach/classes/<int:pk>/join-code/",
         views.classroom_regenerate_code,
@@ -37,6 +39,20 @@ urlpatterns = [
     path("", include("labeling.urls")),
     path("", include("quiz.urls")),
     path("", include((course_patterns, "courseware"))),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    # The rest of django.contrib.auth's URLs (logout, the "done" pages); the names
+    # above are matched first.
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

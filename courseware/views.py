@@ -8,16 +8,25 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 from psycopg import Error as PsycopgError
 
-from . import selectors, services
+from . import csv_rows, selectors, services
 from .forms import JoinForm, SignupForm
 from .models import Course
 from .plugins import app_hooks
@@ -129,7 +138,10 @@ def section_done(request: HtmxHttpRequest, course: str, module: str, section: st
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("courseware:join")
-    form = SignupForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    form = SignupForm(
+        request.POST if request.method == "POST" else None,
+        initial={"join_code": request.GET.get("code", "")},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -155,7 +167,10 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def join(request: HtmxHttpRequest) -> HttpResponse:
-    form = JoinForm(request.POST or None, initial={"join_code": request.GET.get("code", "")})
+    form = JoinForm(
+        request.POST if request.method == "POST" else None,
+        initial={"join_code": request.GET.get("code", "")},
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -191,13 +206,77 @@ def teach(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "courseware/teach.html", {"classrooms": classrooms})
 
 
+ROSTER_PAGE_SIZE = 50
+
+
+def names_hidden(request: HttpRequest) -> bool:
+    return bool(request.session.get("hide_names", False))
+
+
 @require_GET
 @login_required
 def classroom_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _instructor_only(request)
     classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
-    roster = selectors.classroom_roster(classroom=classroom)
-    return render(request, "courseware/classroom.html", {"classroom": classroom, "roster": roster})
+    columns = selectors.roster_columns(classroom=classroom)
+    sort = request.GET.get("sort", "name")
+    descending = request.GET.get("dir") == "desc"
+    roster = selectors.classroom_roster(
+        classroom=classroom, columns=columns, sort=sort, descending=descending
+    )
+    page = Paginator(roster, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    hide = names_hidden(request)
+    rows = [
+        {
+            "name": selectors.pseudonym(classroom_id=classroom.pk, user_id=student.pk)
+            if hide
+            else student.get_username(),
+            "joined_at": student.joined_at,
+            "values": [(column, getattr(student, column.key)) for column in columns],
+        }
+        for student in page.object_list
+    ]
+    context = {
+        "classroom": classroom,
+        "columns": columns,
+        "rows": rows,
+        "page": page,
+        "sort": sort,
+        "descending": descending,
+        "hide_names": hide,
+        "section_total": selectors.course_section_total(course_id=classroom.course_id),
+        "links": selectors.class_links(classroom=classroom),
+    }
+    if request.htmx and request.htmx.target == "roster":
+        return render(request, "courseware/classroom.html#roster", context)
+    return render(request, "courseware/classroom.html", context)
+
+
+@require_POST
+@login_required
+def privacy_toggle(request: HtmxHttpRequest) -> HttpResponse:
+    """Hide or show student names on every class page, for this browser session."""
+    _instructor_only(request)
+    request.session["hide_names"] = request.POST.get("hide") == "1"
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("courseware:teach")
+    return redirect(target)
+
+
+@require_GET
+@login_required
+def classroom_gradebook(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    """One CSV row per student, streamed: a class of 10,000 is never held in memory."""
+    _instructor_only(request)
+    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    columns = selectors.roster_columns(classroom=classroom)
+    roster = selectors.classroom_roster(classroom=classroom, columns=columns)
+    total = selectors.course_section_total(course_id=classroom.course_id)
+    rows = csv_rows.gradebook_rows(roster=roster, columns=columns, section_total=total)
+    return csv_rows.streaming_csv(rows, filename=f"gradebook-{classroom.pk}.csv")
 
 
 @require_POST

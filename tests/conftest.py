@@ -13,6 +13,12 @@ from courseware.models import Classroom, Course, Enrollment, Module
 PASSWORD = "a-long-test-password-42"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness would dominate the suite; tests need no real hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def content(db) -> Module:
     """The shipped content, loaded the way a fresh install loads it."""

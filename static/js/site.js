@@ -13,3 +13,9 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = original; }, 1500);
   });
 });
+
+// On a phone the module outline would push the lesson below the fold: start it
+// folded (it stays open without JavaScript, and on wide screens).
+if (window.matchMedia("(max-width: 59.99rem)").matches) {
+  document.querySelectorAll("details.outline-toggle[open]").forEach((el) => el.removeAttribute("open"));
+}

@@ -165,6 +165,7 @@ def test_password_change_requires_the_old_password(student_client, student):
             "new_password2": "x-y-z-long-pass-1",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "Your old password was entered incorrectly" in response.text
     student.refresh_from_db()
     assert student.check_password(PASSWORD)

@@ -77,5 +77,7 @@ def test_secure_cookies_and_hsts_when_debug_is_off(client, settings, student):
     )
     cookie = response.cookies["sessionid"]
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+    csrf = client.get(reverse("login"), secure=True).cookies["csrftoken"]
+    assert csrf["secure"] and csrf["httponly"] and csrf["samesite"] == "Lax"
     page = client.get(reverse("courseware:home"), secure=True)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")

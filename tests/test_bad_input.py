@@ -1,0 +1,207 @@
+"""Bad input on every POST endpoint: a readable 4xx, never a 500, nothing written.
+
+Each endpoint is listed in POST_ENDPOINTS with what "bad" means for it; the test
+checks that the list covers every URL that accepts POST (so a new form cannot be
+forgotten), then sweeps: missing fields, wrong types, other users' objects, ids that
+do not exist, an oversized body, a missing CSRF token and a replayed submit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import reverse
+
+from tests.test_access_matrix import EXPECTED
+
+# Rows that legitimately change on a rejected request: sessions and the login
+# lockout's own bookkeeping.
+VOLATILE = {"sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label_lower: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.label_lower not in VOLATILE and model._meta.managed
+    }
+
+
+@dataclass
+class Sweep:
+    """How to attack one POST endpoint."""
+
+    role: str  # whose session sends it
+    url: Callable[[dict[str, Any]], str]
+    bad_bodies: list[dict[str, Any]] = field(default_factory=list)
+    expect: tuple[int, ...] = (400,)
+    shows_error: bool = True  # the answer shows the learner what was wrong
+
+
+def classroom_url(name: str, key: str = "classroom") -> Callable[[dict[str, Any]], str]:
+    return lambda w: reverse(name, kwargs={"pk": w[key].pk})
+
+
+POST_ENDPOINTS: dict[str, Sweep] = {
+    "courseware:signup": Sweep(
+        role="anonymous",
+        url=lambda w: reverse("courseware:signup"),
+        bad_bodies=[
+            {},
+            {"join_code": "", "username": "x", "password1": "a", "password2": "a"},
+            {"join_code": ["A", "B"], "username": ["x", "y"]},
+            {
+                "join_code": "NOT-A-CODE",
+                "username": "x" * 500,
+                "password1": "pw-long-enough-1",
+                "password2": "pw-long-enough-1",
+            },
+            {"join_code": "\x00\x01", "username": "<script>", "password1": 5, "password2": 6},
+        ],
+    ),
+    "courseware:join": Sweep(
+        role="student",
+        url=lambda w: reverse("courseware:join"),
+        bad_bodies=[{}, {"join_code": ""}, {"join_code": "Z" * 200}, {"join_code": "'; DROP"}],
+    ),
+    "courseware:classroom-regenerate-code": Sweep(
+        role="instructor",
+        url=classroom_url("courseware:classroom-regenerate-code", "other_classroom"),
+        bad_bodies=[{}],
+        expect=(404,),
+        shows_error=False,
+    ),
+    "courseware:section-done": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "courseware:section-done",
+            kwargs={"course": "language-models", "module": "post-training", "section": "no-such"},
+        ),
+        bad_bodies=[{}],
+        expect=(404,),
+        shows_error=False,
+    ),
+    "courseware:privacy": Sweep(
+        role="student",
+        url=lambda w: reverse("courseware:privacy"),
+        bad_bodies=[{"hide": "1"}],
+        expect=(403,),
+        shows_error=False,
+    ),
+    "login": Sweep(
+        role="anonymous",
+        url=lambda w: reverse("login"),
+        bad_bodies=[{}, {"username": "student_a"}, {"username": ["a", "b"], "password": 1}],
+    ),
+    "password_change": Sweep(
+        role="student",
+        url=lambda w: reverse("password_change"),
+        bad_bodies=[{}, {"old_password": "wrong", "new_password1": "a", "new_password2": "b"}],
+    ),
+    "password_reset": Sweep(
+        role="anonymous",
+        url=lambda w: reverse("password_reset"),
+        bad_bodies=[{}, {"email": "not-an-email"}],
+    ),
+}
+
+# POST endpoints whose every outcome is fine for any body (logout).
+NO_BODY = {"logout"}
+
+
+def test_every_post_endpoint_is_swept():
+    posting = {name for name, case in EXPECTED.items() if case.method == "post"}
+    # Form pages that accept GET and POST are listed in the sweep by name too.
+    forms = {"courseware:signup", "courseware:join", "login", "password_change", "password_reset"}
+    missing = sorted((posting | forms) - set(POST_ENDPOINTS) - NO_BODY)
+    assert missing == [], f"POST endpoints without a bad-input sweep: {missing}"
+
+
+@pytest.fixture
+def world(
+    content, classroom, other_classroom, student, other_student, instructor, other_instructor
+):
+    return {
+        "classroom": classroom,
+        "other_classroom": other_classroom,
+        "users": {
+            "anonymous": None,
+            "student": student,
+            "other_student": other_student,
+            "instructor": instructor,
+            "other_instructor": other_instructor,
+        },
+    }
+
+
+def client_for(world, role: str, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_ENDPOINTS))
+def test_bad_bodies_get_a_readable_4xx_and_write_nothing(world, name):
+    sweep = POST_ENDPOINTS[name]
+    client = client_for(world, sweep.role)
+    url = sweep.url(world)
+    for body in sweep.bad_bodies:
+        before = row_counts()
+        response = client.post(url, body)
+        assert response.status_code in sweep.expect, (name, body, response.status_code)
+        if sweep.shows_error:
+            # A visible error, tied to its field or announced: not a bare status.
+            assert 'class="field-error"' in response.text or 'role="alert"' in response.text
+        else:
+            assert "<h1>" in response.text  # a page that says what happened
+        assert row_counts() == before, (name, body)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_ENDPOINTS))
+def test_missing_csrf_token_is_refused_with_an_explanation(world, name):
+    sweep = POST_ENDPOINTS[name]
+    client = client_for(world, sweep.role, csrf=True)
+    before = row_counts()
+    response = client.post(sweep.url(world), {})
+    assert response.status_code == 403
+    assert "This form has expired" in response.text
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_ENDPOINTS))
+def test_oversized_body_is_refused(world, name, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    sweep = POST_ENDPOINTS[name]
+    client = client_for(world, sweep.role)
+    before = row_counts()
+    response = client.post(sweep.url(world), {"padding": "x" * (128 * 1024)})
+    # Refused as too large (400) unless access is refused first (403/404).
+    assert response.status_code in (400, 403, 404), response.status_code
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_replayed_signup_creates_one_account(world):
+    code = world["classroom"].join_code
+    body = {
+        "join_code": code,
+        "username": "replayer",
+        "password1": "pw-long-enough-77",
+        "password2": "pw-long-enough-77",
+    }
+    first = Client().post(reverse("courseware:signup"), body)
+    second = Client().post(reverse("courseware:signup"), body)
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "That username is taken" in second.text
+    assert world["classroom"].enrollments.filter(student__username="replayer").count() == 1
