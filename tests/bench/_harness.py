@@ -426,5 +426,11 @@ def bench_stack(*, students: int, workers: int) -> Iterator[Stack]:
             with gunicorn_server(env, workdir, workers) as server:
                 yield Stack(cores, pg, server, env, usernames, plan)
     finally:
+        if keep := os.environ.get("BENCH_KEEP_LOGS"):
+            # For a post-mortem: gunicorn's, the access and PostgreSQL's logs.
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for logfile in workdir.glob("*.log"):
+                shutil.copy(logfile, keep)
+            log(f"logs kept in {keep}")
         shutil.rmtree(workdir, ignore_errors=True)
         log("stack stopped and removed")
