@@ -59,6 +59,11 @@ def sources_used(*groups) -> list[Source]:
     return sorted(seen.values(), key=lambda s: (s.year or 0, s.title))
 
 
+def sources_by_key(*keys: str) -> list[Source]:
+    """Sources named by key, oldest first: one query."""
+    return list(Source.objects.filter(key__in=keys))
+
+
 # -- pipeline ---------------------------------------------------------------------------------
 
 

@@ -121,10 +121,13 @@ def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     examples = teaching.sft_examples()
     example = teaching.sft_example_pick(examples, request.GET.get("example"))
     figures = teaching.figure_rows("sft-data")
+    tokens = teaching.sft_tokens(instruction=example.instruction, response=example.response)
     context |= {
         "examples": examples,
         "example": example,
-        "tokens": teaching.sft_tokens(instruction=example.instruction, response=example.response),
+        "tokens": tokens,
+        "counted": sum(token.counted for token in tokens),
+        "masked": sum(not token.counted for token in tokens),
         "figures": figures,
         "sources": teaching.sources_used(figures),
         "texts": teaching.teaching_texts("sft-intro", "sft-masking", "sft-scale"),
@@ -146,6 +149,8 @@ def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
         "prompt": prompt,
         "responses": teaching.compare_responses(prompt=prompt),
         "texts": teaching.teaching_texts("compare-intro", "compare-guess"),
+        # The behaviours shown are those these papers document (base vs. tuned, refusals).
+        "sources": teaching.sources_by_key("instructgpt", "hh-rlhf", "constitutional-ai"),
     }
     return _page(request, "courseware/compare.html", "panel", context)
 

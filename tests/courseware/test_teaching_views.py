@@ -24,7 +24,7 @@ PIPELINE_QUERIES = 10  # + stages, their sources, compute figures, texts
 STAGE_QUERIES = 9  # + stages, their sources, texts
 PRETRAINING_QUERIES = 7  # + texts (the model lives in memory)
 SFT_QUERIES = 9  # + examples, figures, texts
-COMPARE_QUERIES = 9  # + prompts, responses, texts
+COMPARE_QUERIES = 10  # + prompts, responses, texts, sources
 GUESS_QUERIES = 8  # + texts, the response
 
 
@@ -336,6 +336,7 @@ def test_sft_page_masks_the_prompt_and_cites_the_scale(
     assert text.count('class="tok tok-masked"') > 5
     assert text.count('class="tok tok-counted"') > 10
     assert "Prompt tokens, masked out of the loss" in text
+    assert "11 prompt tokens masked · 53 response tokens counted" in text
     assert "What a base model wrote for the same prompt" in text
     for figure in ["~13k (12,725)", "27,540", "1,000"]:
         assert figure in text
@@ -375,6 +376,7 @@ def test_compare_shows_three_stages_for_the_chosen_prompt(
     panel = response.text.split('id="compare-panel"')[1]
     assert panel.index("Base model") < panel.index("SFT model") < panel.index("RLHF model")
     assert "photoelectric" in panel
+    assert "arXiv 2203.02155" in response.text
     assert 'href="?prompt=einstein-nobel" hx-get="?prompt=einstein-nobel"' in response.text
     assert 'hx-push-url="true" aria-current="true">Einstein' in response.text
 
