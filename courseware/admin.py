@@ -2,7 +2,21 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from . import services
-from .models import Classroom, Course, Enrollment, Module, Section, SectionProgress
+from .models import (
+    Classroom,
+    ComparePrompt,
+    CompareResponse,
+    Course,
+    Enrollment,
+    Figure,
+    Module,
+    PipelineStage,
+    Section,
+    SectionProgress,
+    SFTExample,
+    Source,
+    TeachingText,
+)
 
 
 class ModuleInline(admin.TabularInline):
@@ -77,3 +91,60 @@ class SectionProgressAdmin(admin.ModelAdmin):
     list_filter = ["section__module"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+# -- Teaching content -------------------------------------------------------------------------
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "authors", "year", "arxiv_id", "key"]
+    search_fields = ["title", "authors", "arxiv_id", "key"]
+
+
+@admin.register(TeachingText)
+class TeachingTextAdmin(admin.ModelAdmin):
+    list_display = ["key", "title"]
+    search_fields = ["key", "title", "body"]
+
+
+@admin.register(PipelineStage)
+class PipelineStageAdmin(admin.ModelAdmin):
+    list_display = ["title", "order", "group", "slug"]
+    list_filter = ["group"]
+    filter_horizontal = ["sources"]
+    search_fields = ["title", "summary", "body"]
+
+
+@admin.register(Figure)
+class FigureAdmin(admin.ModelAdmin):
+    list_display = ["label", "display", "group", "order", "is_baseline", "source"]
+    list_filter = ["group"]
+    list_select_related = ["source"]
+
+
+@admin.register(SFTExample)
+class SFTExampleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "order", "slug"]
+
+
+class CompareResponseInline(admin.StackedInline):
+    model = CompareResponse
+    extra = 0
+    max_num = 3
+    fields = ["stage", "text", "note"]
+
+
+@admin.register(ComparePrompt)
+class ComparePromptAdmin(admin.ModelAdmin):
+    list_display = ["title", "order", "slug"]
+    search_fields = ["title", "prompt"]
+    inlines = [CompareResponseInline]
+
+
+@admin.register(CompareResponse)
+class CompareResponseAdmin(admin.ModelAdmin):
+    list_display = ["prompt", "stage"]
+    list_filter = ["stage"]
+    list_select_related = ["prompt"]
+    search_fields = ["text", "note"]

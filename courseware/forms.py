@@ -70,3 +70,35 @@ class SignupForm(forms.Form):
 
 class JoinForm(forms.Form):
     join_code = JoinCodeField()
+
+
+class SampleForm(forms.Form):
+    """The numbers of the sampling demo. Text is read by the view (cut, never rejected)."""
+
+    temperature = forms.FloatField(
+        required=False,
+        min_value=0.1,
+        max_value=5.0,
+        error_messages={
+            "invalid": "The temperature must be a number, such as 0.7.",
+            "min_value": "The temperature must be at least 0.1.",
+            "max_value": "The temperature must be at most 5.",
+        },
+    )
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**32 - 1,
+        error_messages={
+            "invalid": "The seed must be a whole number, such as 42.",
+            "min_value": "The seed must be 0 or more.",
+            "max_value": "The seed must be at most 4294967295.",
+        },
+    )
+
+
+class GuessForm(forms.Form):
+    """One answer of "which stage wrote this?"."""
+
+    response = forms.IntegerField(min_value=1)
+    guess = forms.ChoiceField(choices=[("base", "Base"), ("sft", "SFT"), ("rlhf", "RLHF")])

@@ -15,3 +15,11 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Build the pre-training demo's n-gram model (~1.6 s, ~100 MB) as each worker starts,
+    so that no learner's request pays for it. It is cached per process from then on."""
+    from courseware.ngram import build_default_model
+
+    build_default_model()

@@ -7,9 +7,21 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import Course, Module, Section
+from .models import (
+    ComparePrompt,
+    CompareResponse,
+    Course,
+    Figure,
+    Module,
+    PipelineStage,
+    Section,
+    SFTExample,
+    Source,
+    TeachingText,
+)
 
 CONTENT = Path(__file__).resolve().parent / "content" / "course.json"
+TEACHING = Path(__file__).resolve().parent / "content" / "teaching.json"
 
 
 @transaction.atomic
@@ -38,3 +50,46 @@ def load_content(*, stdout) -> None:
             )
             made += created
     stdout.write(f"courseware: {made} new course rows.")
+    _load_teaching(stdout=stdout)
+
+
+def _rest(data: dict, *drop: str) -> dict:
+    return {k: v for k, v in data.items() if k not in drop}
+
+
+def _load_teaching(*, stdout) -> None:
+    """The teaching pages' content, by natural key; existing rows are left alone."""
+    data = json.loads(TEACHING.read_text(encoding="utf-8"))
+    made = 0
+    sources = {}
+    for item in data["sources"]:
+        sources[item["key"]], created = Source.objects.get_or_create(
+            key=item["key"], defaults=_rest(item, "key")
+        )
+        made += created
+    for item in data["texts"]:
+        made += TeachingText.objects.get_or_create(key=item["key"], defaults=_rest(item, "key"))[1]
+    for item in data["stages"]:
+        stage, created = PipelineStage.objects.get_or_create(
+            slug=item["slug"], defaults=_rest(item, "slug", "sources")
+        )
+        if created:  # links belong to the row: set only when we made it
+            stage.sources.set([sources[key] for key in item["sources"]])
+        made += created
+    for item in data["figures"]:
+        made += Figure.objects.get_or_create(
+            key=item["key"],
+            defaults={**_rest(item, "key", "source"), "source": sources[item["source"]]},
+        )[1]
+    for item in data["sft_examples"]:
+        made += SFTExample.objects.get_or_create(slug=item["slug"], defaults=_rest(item, "slug"))[1]
+    for item in data["compare_prompts"]:
+        prompt, created = ComparePrompt.objects.get_or_create(
+            slug=item["slug"], defaults=_rest(item, "slug", "responses")
+        )
+        made += created
+        for response in item["responses"]:
+            made += CompareResponse.objects.get_or_create(
+                prompt=prompt, stage=response["stage"], defaults=_rest(response, "stage")
+            )[1]
+    stdout.write(f"courseware: {made} new teaching rows.")

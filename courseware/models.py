@@ -190,3 +190,165 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} in {self.classroom}"
+
+
+# -- Teaching content (the module's pages: pipeline, pre-training, SFT, comparison) --------------
+
+
+class Source(models.Model):
+    """A paper the module cites. Shown on the page as title + arXiv id."""
+
+    key = models.SlugField(unique=True, help_text="Natural key used by the content file.")
+    title = models.CharField(max_length=300)
+    authors = models.CharField(max_length=200, blank=True, help_text="e.g. 'Ouyang et al.'")
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    arxiv_id = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\d{4}\.\d{4,5}$", "An arXiv id looks like 2203.02155.")],
+    )
+
+    class Meta:
+        ordering = ["year", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (arXiv {self.arxiv_id})" if self.arxiv_id else self.title
+
+    @property
+    def url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+
+class TeachingText(models.Model):
+    """A block of lesson text that a page shows by key (intro, explanations)."""
+
+    key = models.SlugField(unique=True)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(help_text="Markdown; raw HTML is not rendered.")
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "teaching text"
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+
+class PipelineStage(models.Model):
+    """One stage of the training pipeline, with its own page in the walkthrough."""
+
+    class Group(models.TextChoices):
+        CLASSIC = "classic", "The classic pipeline"
+        MODERN = "modern", "The modern recipe"
+
+    slug = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True)
+    group = models.CharField(max_length=10, choices=Group, default=Group.CLASSIC)
+    title = models.CharField(max_length=120)
+    short_title = models.CharField(max_length=40, help_text="Label in the pipeline diagram.")
+    summary = models.CharField(max_length=300)
+    takes_in = models.TextField(help_text="Markdown.")
+    gives_out = models.TextField(help_text="Markdown.")
+    objective = models.TextField(help_text="Markdown. Put the equation in a code block.")
+    objective_words = models.TextField(
+        blank=True, help_text="Markdown. The objective read aloud in words."
+    )
+    data_scale = models.TextField(help_text="Markdown: what data, how much.")
+    adds = models.TextField(help_text="Markdown: what this stage adds.")
+    cannot = models.TextField(help_text="Markdown: what this stage cannot do.")
+    body = models.TextField(blank=True, help_text="Markdown: anything else worth saying.")
+    sources = models.ManyToManyField(Source, blank=True, related_name="stages")
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Figure(models.Model):
+    """A published number the module shows, with its source (compute, data scale)."""
+
+    class Group(models.TextChoices):
+        COMPUTE = "compute", "Training compute (petaflop/s-days)"
+        SFT_DATA = "sft-data", "SFT data set sizes"
+
+    key = models.SlugField(unique=True)
+    group = models.CharField(max_length=20, choices=Group)
+    order = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=200)
+    value = models.FloatField(help_text="The number itself, used for bars and ratios.")
+    display = models.CharField(max_length=60, help_text="How the number is written, e.g. '~13k'.")
+    note = models.CharField(max_length=300, blank=True)
+    is_baseline = models.BooleanField(
+        default=False, help_text="Compute: the figure the others are compared with."
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="figures")
+
+    class Meta:
+        ordering = ["group", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.display}"
+
+
+class SFTExample(models.Model):
+    """An instruction and a demonstration, beside what the base model wrote."""
+
+    slug = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True)
+    instruction = models.TextField()
+    response = models.TextField(help_text="The demonstration a person wrote.")
+    base_output = models.TextField(help_text="What a base model wrote for the same prompt.")
+    note = models.TextField(blank=True, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = "SFT example"
+
+    def __str__(self) -> str:
+        return self.instruction[:80]
+
+
+class ComparePrompt(models.Model):
+    """A prompt of the stage-comparison viewer; its responses are CompareResponses."""
+
+    slug = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True)
+    title = models.CharField(max_length=80, help_text="Short label for the prompt picker.")
+    prompt = models.TextField()
+    lesson = models.TextField(blank=True, help_text="Markdown: what this prompt shows.")
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Stage(models.TextChoices):
+    """The three models of the comparison viewer."""
+
+    BASE = "base", "Base model"
+    SFT = "sft", "SFT model"
+    RLHF = "rlhf", "RLHF model"
+
+
+class CompareResponse(models.Model):
+    prompt = models.ForeignKey(ComparePrompt, on_delete=models.CASCADE, related_name="responses")
+    stage = models.CharField(max_length=10, choices=Stage)
+    text = models.TextField()
+    note = models.TextField(help_text="Markdown: what this response shows about its stage.")
+
+    class Meta:
+        ordering = ["prompt", "stage"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "stage"], name="compare_one_per_stage"),
+            models.CheckConstraint(
+                condition=models.Q(stage__in=["base", "sft", "rlhf"]),
+                name="compare_stage_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt} · {self.get_stage_display()}"

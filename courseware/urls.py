@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import auth_views, views
+from . import auth_views, teaching_views, views
 
 course_patterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,30 @@ course_patterns = [
     ),
     path("courses/<slug:course>/", views.course_detail, name="course"),
     path("courses/<slug:course>/<slug:module>/", views.module_detail, name="module"),
+    # The teaching pages: before the generic section pattern, which would take their paths.
+    # Stages live under pipeline/stage/ so that pipeline/done/ stays the Done button's URL.
+    path(
+        "courses/<slug:course>/<slug:module>/pipeline/",
+        teaching_views.pipeline,
+        name="pipeline",
+    ),
+    path(
+        "courses/<slug:course>/<slug:module>/pipeline/stage/<slug:stage>/",
+        teaching_views.pipeline_stage,
+        name="pipeline-stage",
+    ),
+    path(
+        "courses/<slug:course>/<slug:module>/pre-training/",
+        teaching_views.pretraining,
+        name="pretraining",
+    ),
+    path("courses/<slug:course>/<slug:module>/sft/", teaching_views.sft, name="sft"),
+    path("courses/<slug:course>/<slug:module>/compare/", teaching_views.compare, name="compare"),
+    path(
+        "courses/<slug:course>/<slug:module>/compare/guess/",
+        teaching_views.compare_guess,
+        name="compare-guess",
+    ),
     path(
         "courses/<slug:course>/<slug:module>/<slug:section>/",
         views.section_detail,

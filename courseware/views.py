@@ -103,7 +103,9 @@ def section_context(
     section_obj = selectors.section_get(
         course=course, module=module, section=section, url_name=url_name
     )
-    services.progress_mark_seen(user=request.user, section=section_obj)
+    if request.method in ("GET", "HEAD"):
+        # Only a visit marks a section seen: a rejected POST must write nothing.
+        services.progress_mark_seen(user=request.user, section=section_obj)
     outline = selectors.module_outline(module=section_obj.module, user=request.user)
     previous, following = selectors.outline_neighbours(outline, section_obj)
     return {

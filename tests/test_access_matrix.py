@@ -91,6 +91,15 @@ EXPECTED: dict[str, Case] = {
         kwargs=lambda w: module_kwargs(w) | {"section": "pipeline"},
         method="post",
     ),
+    # --- teaching pages (issue 3) ----------------------------------------------------------
+    "courseware:pipeline": Case(logged_in(200), kwargs=module_kwargs),
+    "courseware:pipeline-stage": Case(
+        logged_in(200), kwargs=lambda w: module_kwargs(w) | {"stage": "rlhf"}
+    ),
+    "courseware:pretraining": Case(logged_in(200), kwargs=module_kwargs),
+    "courseware:sft": Case(logged_in(200), kwargs=module_kwargs),
+    "courseware:compare": Case(logged_in(200), kwargs=module_kwargs),
+    "courseware:compare-guess": Case(logged_in(200), kwargs=module_kwargs),
     # --- accounts (django.contrib.auth) ------------------------------------------------------
     "login": Case(same(200)),
     "logout": Case(same(302), method="post"),

@@ -108,6 +108,21 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         url=lambda w: reverse("password_reset"),
         bad_bodies=[{}, {"email": "not-an-email"}],
     ),
+    "courseware:compare-guess": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "courseware:compare-guess",
+            kwargs={"course": "language-models", "module": "post-training"},
+        ),
+        bad_bodies=[
+            {},
+            {"response": "abc", "guess": "base"},
+            {"response": "99999999", "guess": "base"},
+            {"response": "-1", "guess": "rlhf"},
+            {"response": ["1", "2"], "guess": ["base", "sft"]},
+        ],
+        expect=(400, 404),
+    ),
 }
 
 # POST endpoints whose every outcome is fine for any body (logout).
@@ -117,7 +132,14 @@ NO_BODY = {"logout"}
 def test_every_post_endpoint_is_swept():
     posting = {name for name, case in EXPECTED.items() if case.method == "post"}
     # Form pages that accept GET and POST are listed in the sweep by name too.
-    forms = {"courseware:signup", "courseware:join", "login", "password_change", "password_reset"}
+    forms = {
+        "courseware:signup",
+        "courseware:join",
+        "courseware:compare-guess",
+        "login",
+        "password_change",
+        "password_reset",
+    }
     missing = sorted((posting | forms) - set(POST_ENDPOINTS) - NO_BODY)
     assert missing == [], f"POST endpoints without a bad-input sweep: {missing}"
 

@@ -1,0 +1,192 @@
+"""The module's teaching pages: pipeline walkthrough, pre-training demo, SFT, comparison.
+
+Each view parses, calls selectors in `courseware.teaching`, renders. With htmx the same
+view answers with a named partial of the same template.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import ngram, services, teaching
+from .forms import GuessForm, SampleForm
+from .models import Stage
+from .views import HtmxHttpRequest, section_context
+
+
+def _page(request: HtmxHttpRequest, template: str, partial: str | None, context: dict, status=200):
+    """Render the whole page, or only `partial` when htmx asked for it."""
+    name = f"{template}#{partial}" if request.htmx and partial else template
+    return render(request, name, context, status=status)
+
+
+# -- pipeline ---------------------------------------------------------------------------------
+
+
+def _pipeline(request: HtmxHttpRequest, course: str, module: str, stage: str | None):
+    context = section_context(request, course=course, module=module, url_name="courseware:pipeline")
+    stages = teaching.pipeline_stages()
+    current, previous, following = teaching.stage_neighbours(stages, stage)
+    compute = teaching.figure_rows("compute") if current is None else []
+    context |= {
+        "stages": stages,
+        "classic": [s for s in stages if s.group == "classic"],
+        "modern": [s for s in stages if s.group == "modern"],
+        "stage": current,
+        "stage_previous": previous,
+        "stage_next": following,
+        "compute": compute,
+        "texts": teaching.teaching_texts("pipeline-intro", "pipeline-compute", "pipeline-modern"),
+        "sources": teaching.sources_used(stages if current is None else [current], compute),
+    }
+    return _page(request, "courseware/pipeline.html", "panel", context)
+
+
+@require_GET
+@login_required
+def pipeline(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    return _pipeline(request, course, module, None)
+
+
+@require_GET
+@login_required
+def pipeline_stage(request: HtmxHttpRequest, course: str, module: str, stage: str) -> HttpResponse:
+    return _pipeline(request, course, module, stage)
+
+
+# -- pre-training -----------------------------------------------------------------------------
+
+_PRETRAINING_PARTIALS = {"next-result": "next", "score-result": "score", "sample-result": "sample"}
+
+
+@require_GET
+@login_required
+def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    """Three GET forms on one URL, so every result is a link. Only the demos whose
+    parameters are present are computed; the model is built once per process."""
+    context = section_context(
+        request, course=course, module=module, url_name="courseware:pretraining"
+    )
+    model = ngram.build_default_model()
+    query = request.GET
+    phrase = teaching.clip(query.get("phrase", ""))
+    sentence = teaching.clip(query.get("sentence", ""))
+    start = teaching.clip(query.get("start", ""))
+    sample_form = SampleForm(query)
+    status = 200
+    sampled = None
+    if "start" in query:
+        if sample_form.is_valid():
+            temperature = sample_form.cleaned_data["temperature"] or 1.0
+            seed = sample_form.cleaned_data["seed"]
+            seed = teaching.new_seed() if seed is None else seed
+            sampled = teaching.sample_text(model, start.text, temperature=temperature, seed=seed)
+        else:
+            status = 400
+    context |= {
+        "model": model,
+        "max_chars": teaching.MAX_INPUT_CHARS,
+        "phrase": phrase,
+        "sentence": sentence,
+        "start": start,
+        "sample_form": sample_form,
+        "temperature_value": query.get("temperature", "1.0"),
+        "seed_value": query.get("seed", ""),
+        "next_tokens": teaching.next_tokens(model, phrase.text) if "phrase" in query else None,
+        "scored": teaching.sentence_score(model, sentence.text) if "sentence" in query else None,
+        "score_asked": "sentence" in query,
+        "sampled": sampled,
+        "texts": teaching.teaching_texts(
+            "pretraining-intro",
+            "pretraining-model",
+            "pretraining-next",
+            "pretraining-score",
+            "pretraining-sample",
+        ),
+    }
+    partial = _PRETRAINING_PARTIALS.get(request.htmx.target or "") if request.htmx else None
+    return _page(request, "courseware/pretraining.html", partial, context, status=status)
+
+
+# -- SFT --------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = section_context(request, course=course, module=module, url_name="courseware:sft")
+    examples = teaching.sft_examples()
+    example = teaching.sft_example_pick(examples, request.GET.get("example"))
+    figures = teaching.figure_rows("sft-data")
+    tokens = teaching.sft_tokens(instruction=example.instruction, response=example.response)
+    context |= {
+        "examples": examples,
+        "example": example,
+        "tokens": tokens,
+        "counted": sum(token.counted for token in tokens),
+        "masked": sum(not token.counted for token in tokens),
+        "figures": figures,
+        "sources": teaching.sources_used(figures),
+        "texts": teaching.teaching_texts("sft-intro", "sft-masking", "sft-scale"),
+    }
+    return _page(request, "courseware/sft.html", "example", context)
+
+
+# -- stage comparison -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = section_context(request, course=course, module=module, url_name="courseware:compare")
+    prompts = teaching.compare_prompts()
+    prompt = teaching.compare_prompt_pick(prompts, request.GET.get("prompt"))
+    context |= {
+        "prompts": prompts,
+        "prompt": prompt,
+        "responses": teaching.compare_responses(prompt=prompt),
+        "texts": teaching.teaching_texts("compare-intro", "compare-guess"),
+        # The behaviours shown are those these papers document (base vs. tuned, refusals).
+        "sources": teaching.sources_by_key("instructgpt", "hh-rlhf", "constitutional-ai"),
+    }
+    return _page(request, "courseware/compare.html", "panel", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def compare_guess(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    """GET: one response, stage hidden (the one in ?response=, or one at random).
+    POST: the learner's guess; the answer and why. A guess finishes the section.
+    A malformed round or guess is a 400, an unknown response a 404."""
+    context = section_context(request, course=course, module=module, url_name="courseware:compare")
+    context["texts"] = teaching.teaching_texts("compare-guess")
+    context["stages"] = Stage.choices
+    if request.method == "POST":
+        form = GuessForm(request.POST)
+        if "response" in form.errors or not form.data.get("response"):
+            return _guess_error(request, context, "That round is not one we know. Start a new one.")
+        response = teaching.guess_response(response_id=int(form.data["response"]))
+        if not form.is_valid():
+            context["response"] = response
+            return _guess_error(
+                request, context, "Pick one of the three stages: base, SFT or RLHF."
+            )
+        guess = form.cleaned_data["guess"]
+        context["result"] = {"guess": Stage(guess), "correct": guess == response.stage}
+        services.progress_mark_done(user=request.user, section=context["section"])
+    else:
+        raw = request.GET.get("response")
+        if raw is not None and not raw.isdigit():
+            return _guess_error(request, context, "That round is not one we know. Start a new one.")
+        response = teaching.guess_response(response_id=int(raw) if raw else None)
+    context["response"] = response
+    return _page(request, "courseware/guess.html", "guess", context)
+
+
+def _guess_error(request: HtmxHttpRequest, context: dict, message: str) -> HttpResponse:
+    context.setdefault("response", None)
+    context["error"] = message
+    return _page(request, "courseware/guess.html", "guess", context, status=400)
