@@ -4,24 +4,46 @@ from django.contrib import admin
 from .models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz
 
 
+class ChoiceForm(forms.ModelForm):
+    def validate_constraints(self):
+        # "At most one correct choice" is checked across the whole formset instead (see
+        # below), so that an admin can move the key from one choice to another in one save.
+        try:
+            self.instance.validate_constraints(exclude={"is_correct"})
+        except forms.ValidationError as exc:
+            self._update_errors(exc)
+
+
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
     """Exactly one correct choice per question (the database allows at most one)."""
 
-    def clean(self):
-        super().clean()
-        correct = sum(
-            1
-            for form in self.forms
-            if form.cleaned_data
+    def _keeps_correct(self, form) -> bool:
+        return bool(
+            form.cleaned_data
             and not form.cleaned_data.get("DELETE")
             and form.cleaned_data.get("is_correct")
         )
+
+    def clean(self):
+        super().clean()
+        correct = sum(self._keeps_correct(form) for form in self.forms)
         if correct != 1:
             raise forms.ValidationError(f"Mark exactly one choice as correct ({correct} marked).")
+
+    def save(self, commit=True):
+        if commit and self.instance.pk:
+            # Clear the old key first: saving the new one while the old is still marked
+            # would break the database's one-correct-choice constraint mid-save.
+            keep = [form.instance.pk for form in self.forms if self._keeps_correct(form)]
+            Choice.objects.filter(question=self.instance, is_correct=True).exclude(
+                pk__in=[pk for pk in keep if pk]
+            ).update(is_correct=False)
+        return super().save(commit)
 
 
 class ChoiceInline(admin.StackedInline):
     model = Choice
+    form = ChoiceForm
     formset = ChoiceInlineFormSet
     extra = 0
     fields = ["order", "text", "is_correct", "explanation"]
