@@ -152,3 +152,22 @@ def test_without_javascript_the_server_names_the_gap_and_keeps_the_answers(
     page.locator(f"#q3-{key[3]}").check()
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", level=2, name="Passed: 5 of 5")).to_be_visible()
+
+
+def test_attempt_and_result_fit_a_360px_phone(phone_page, live_server, content, student):
+    page = phone_page
+    page.goto("/")
+    log_in(page, student)
+    page.goto(QUIZ_PATH)
+    page.get_by_role("button", name="Start the quiz").click()
+    expect(page.locator("fieldset.quiz-question")).to_have_count(5)
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert page.evaluate(overflow) <= 0
+    assert_accessible(page)
+    key = key_for_open_attempt(student)
+    for position in range(1, 6):
+        page.locator(f"#q{position}-{key[position]}").check()
+    page.get_by_role("button", name="Submit answers").click()
+    expect(page.get_by_role("heading", level=2, name="Passed: 5 of 5")).to_be_visible()
+    assert page.evaluate(overflow) <= 0
+    assert_accessible(page)
