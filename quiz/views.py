@@ -1,0 +1,123 @@
+"""Quiz pages: landing, attempt, submit, result. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from courseware.views import HtmxHttpRequest, section_context
+
+from . import selectors, services
+from .models import Attempt
+
+URL_NAME = "quiz:quiz"
+
+
+def _context(request: HtmxHttpRequest, course: str, module: str) -> dict:
+    context = section_context(request, course=course, module=module, url_name=URL_NAME)
+    context["quiz"] = selectors.quiz_for_module(module=context["module"])
+    return context
+
+
+def _attempt_url(name: str, context: dict, attempt: Attempt) -> str:
+    module = context["module"]
+    return reverse(
+        f"quiz:{name}",
+        kwargs={"course": module.course.slug, "module": module.slug, "pk": attempt.pk},
+    )
+
+
+@require_GET
+@login_required
+def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = _context(request, course, module)
+    context["summary"] = selectors.score_summary(user=request.user, quiz=context["quiz"])
+    return render(request, "quiz/quiz.html", context)
+
+
+@require_POST
+@login_required
+def attempt_start(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = _context(request, course, module)
+    attempt = services.attempt_start(user=request.user, quiz=context["quiz"])
+    return redirect(_attempt_url("attempt", context, attempt))
+
+
+def _render_attempt(
+    request: HtmxHttpRequest,
+    context: dict,
+    attempt: Attempt,
+    *,
+    status: int = 200,
+    chosen: dict[int, int | None] | None = None,
+    unanswered: list[int] | None = None,
+    error: str = "",
+) -> HttpResponse:
+    chosen, unanswered = chosen or {}, unanswered or []
+    context.update(
+        attempt=attempt,
+        error=error,
+        unanswered=unanswered,
+        items=[
+            {
+                "question": question,
+                "chosen": chosen.get(question.question_id),
+                "missing": question.position in unanswered,
+            }
+            for question in selectors.attempt_questions(attempt=attempt)
+        ],
+    )
+    return render(request, "quiz/attempt.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@login_required
+def attempt_detail(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
+    context = _context(request, course, module)
+    attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
+    if attempt.is_submitted:
+        return redirect(_attempt_url("result", context, attempt))
+    return _render_attempt(request, context, attempt)
+
+
+@require_POST
+@login_required
+def attempt_submit(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
+    context = _context(request, course, module)
+    attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
+    if attempt.is_submitted:  # a replayed submit: show the result it already has
+        return redirect(_attempt_url("result", context, attempt))
+    try:
+        answers = services.answers_parse(request.POST, attempt=attempt)
+        attempt = services.attempt_submit(attempt=attempt, answers=answers)
+    except services.UnansweredError as exc:
+        # Re-show the attempt with the learner's picks kept and the gaps named.
+        return _render_attempt(
+            request,
+            context,
+            attempt,
+            status=400,
+            chosen=answers,
+            unanswered=exc.positions,
+            error=exc.message,
+        )
+    except services.AnswerError as exc:
+        context.update(attempt=attempt, error=exc.message)
+        return render(request, "quiz/rejected.html", context, status=400)
+    return redirect(_attempt_url("result", context, attempt))
+
+
+@require_GET
+@login_required
+def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
+    context = _context(request, course, module)
+    attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
+    if not attempt.is_submitted:
+        return redirect(_attempt_url("attempt", context, attempt))
+    context.update(attempt=attempt, results=selectors.attempt_result(attempt=attempt))
+    return render(request, "quiz/result.html", context)
