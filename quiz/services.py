@@ -109,6 +109,10 @@ def answers_parse(data: Mapping[str, str], *, attempt: Attempt) -> dict[int, int
             raise AnswerError(
                 "The form names a question that is not in this attempt. Nothing was graded."
             )
+        if hasattr(data, "getlist") and len(data.getlist(key)) > 1:
+            raise AnswerError(
+                f"Question {slot.position} was answered more than once. Nothing was graded."
+            )
         if not raw_index.isdigit() or not 1 <= int(raw_index) <= len(slot.choice_order):
             raise AnswerError(
                 f"The answer to question {slot.position} is not one of its choices. Nothing was graded."

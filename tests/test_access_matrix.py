@@ -58,6 +58,11 @@ TEACHER_ONLY_OWN_CLASS = {
     "admin": 200,
 }
 
+# A learner's own work: nobody else, not even their instructor, opens it by URL.
+OWNER_ONLY = {"anonymous": LOGIN, "student": 200} | dict.fromkeys(
+    ("other_student", "instructor", "other_instructor", "admin"), 404
+)
+
 EXPECTED: dict[str, Case] = {
     # --- courseware ---------------------------------------------------------------------
     "courseware:home": Case(same(200)),
@@ -100,6 +105,21 @@ EXPECTED: dict[str, Case] = {
     "courseware:sft": Case(logged_in(200), kwargs=module_kwargs),
     "courseware:compare": Case(logged_in(200), kwargs=module_kwargs),
     "courseware:compare-guess": Case(logged_in(200), kwargs=module_kwargs),
+    # --- quiz (issue 5): the attempt belongs to student_a ----------------------------------
+    "quiz:quiz": Case(logged_in(200), kwargs=module_kwargs),
+    "quiz:start": Case(logged_in(302), kwargs=module_kwargs, method="post"),
+    "quiz:attempt": Case(
+        OWNER_ONLY, kwargs=lambda w: module_kwargs(w) | {"pk": w.extra["attempt"].pk}
+    ),
+    "quiz:submit": Case(
+        OWNER_ONLY | {"student": 400},  # the owner's empty submit: "answer every question"
+        kwargs=lambda w: module_kwargs(w) | {"pk": w.extra["attempt"].pk},
+        method="post",
+    ),
+    "quiz:result": Case(
+        OWNER_ONLY | {"student": 302},  # not submitted yet: back to the attempt
+        kwargs=lambda w: module_kwargs(w) | {"pk": w.extra["attempt"].pk},
+    ),
     # --- accounts (django.contrib.auth) ------------------------------------------------------
     "login": Case(same(200)),
     "logout": Case(same(302), method="post"),
@@ -155,8 +175,17 @@ def test_every_url_has_expectations():
 
 
 @pytest.fixture
-def world(content, classroom, other_classroom) -> World:
-    return World(course=content.course.slug, module=content.slug, classroom=classroom)
+def world(content, classroom, other_classroom, student) -> World:
+    from quiz import services as quiz_services
+    from quiz.models import Quiz
+
+    attempt = quiz_services.attempt_start(user=student, quiz=Quiz.objects.get(module=content))
+    return World(
+        course=content.course.slug,
+        module=content.slug,
+        classroom=classroom,
+        extra={"attempt": attempt},
+    )
 
 
 @pytest.fixture

@@ -123,10 +123,44 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         ],
         expect=(400, 404),
     ),
+    "quiz:submit": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "quiz:submit",
+            kwargs={"course": "language-models", "module": "post-training", "pk": w["attempt"].pk},
+        ),
+        bad_bodies=[
+            {},
+            {"q1": "abc", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q1": "9", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q1": "0", "q2": "-1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q9": "1", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q1": ["1", "2"], "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+        ],
+    ),
+    "quiz:submit (another learner's attempt)": Sweep(
+        role="other_student",
+        url=lambda w: reverse(
+            "quiz:submit",
+            kwargs={"course": "language-models", "module": "post-training", "pk": w["attempt"].pk},
+        ),
+        bad_bodies=[{"q1": "1", "q2": "1", "q3": "1", "q4": "1", "q5": "1"}],
+        expect=(404,),
+    ),
+    "quiz:submit (an attempt that does not exist)": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "quiz:submit",
+            kwargs={"course": "language-models", "module": "post-training", "pk": 987654},
+        ),
+        bad_bodies=[{"q1": "1"}],
+        expect=(404,),
+    ),
 }
 
-# POST endpoints whose every outcome is fine for any body (logout).
-NO_BODY = {"logout"}
+# POST endpoints whose every outcome is fine for any body: logout, and starting the
+# quiz (idempotent: it resumes the open attempt; the body is ignored).
+NO_BODY = {"logout", "quiz:start"}
 
 
 def test_every_post_endpoint_is_swept():
@@ -140,7 +174,8 @@ def test_every_post_endpoint_is_swept():
         "password_change",
         "password_reset",
     }
-    missing = sorted((posting | forms) - set(POST_ENDPOINTS) - NO_BODY)
+    swept = {name.split(" (")[0] for name in POST_ENDPOINTS}
+    missing = sorted((posting | forms) - swept - NO_BODY)
     assert missing == [], f"POST endpoints without a bad-input sweep: {missing}"
 
 
@@ -148,7 +183,11 @@ def test_every_post_endpoint_is_swept():
 def world(
     content, classroom, other_classroom, student, other_student, instructor, other_instructor
 ):
+    from quiz import services as quiz_services
+    from quiz.models import Quiz
+
     return {
+        "attempt": quiz_services.attempt_start(user=student, quiz=Quiz.objects.get(module=content)),
         "classroom": classroom,
         "other_classroom": other_classroom,
         "users": {
