@@ -456,6 +456,10 @@ class PolicyView:
     chart: dict = field(default_factory=dict)
 
     @property
+    def beta_label(self) -> str:
+        return f"{self.beta:g}"
+
+    @property
     def shift(self) -> float:
         """beta * log Z: how far the implicit reward sits below the learner's reward."""
         return self.beta * self.log_z

@@ -4,9 +4,19 @@
   const typing = (el) =>
     el && (el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName));
 
+  // While a pick is in flight and until htmx has wired up the new pair's form, keys
+  // are ignored: a key pressed in between would submit the fresh form the plain way
+  // (or twice). The attribute lets tests and styles see the state.
+  let busy = false;
+  const setBusy = (value) => {
+    busy = value;
+    document.documentElement.toggleAttribute("data-labeling-busy", value);
+  };
+
   // 1 / ArrowLeft picks the left response, 2 / ArrowRight the right one.
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    if (busy) return;
     let side = null;
     if (event.key === "1" || event.key === "ArrowLeft") side = "left";
     if (event.key === "2" || event.key === "ArrowRight") side = "right";
@@ -20,9 +30,14 @@
 
   const alertRegion = () => document.getElementById("labeling-alert");
 
-  document.addEventListener("htmx:beforeRequest", () => {
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.target.closest("#pair-panel")) setBusy(true);
     const region = alertRegion();
     if (region) region.textContent = "";
+  });
+  // A failed request never settles; free the keys again.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (!event.detail.successful) setBusy(false);
   });
 
   // htmx does not swap 4xx/5xx responses; show the server's plain-text message.
@@ -40,7 +55,10 @@
   });
 
   // After a new pair arrives, move focus to its heading and announce the save.
-  document.addEventListener("htmx:afterSwap", (event) => {
+  // afterSettle, not afterSwap: htmx wires up the new form's hx-post while settling,
+  // and a key pressed before that would submit the form the plain way.
+  document.addEventListener("htmx:afterSettle", () => {
+    setBusy(false);
     const target = document.getElementById("pair-panel");
     if (!target) return;
     const live = document.getElementById("labeling-live");

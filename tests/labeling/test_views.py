@@ -363,7 +363,7 @@ def test_policy_page_shows_the_beta_control_and_citations(student_client, finish
     page = student_client.get(url("policy"))
     assert page.status_code == 200
     assert 'type="range"' in page.text
-    assert "β = 0.1" in page.text  # DPO's default is the starting point
+    assert "β = 0.1:" in page.text  # DPO's default is the starting point
     assert "arXiv 2203.02155" in page.text and "arXiv 2305.18290" in page.text
     assert "β = 0.02" in page.text
     assert "reward hacking" in page.text
@@ -390,7 +390,7 @@ def test_policy_htmx_returns_the_result_partial(student_client, finished_session
     response = student_client.get(url("policy") + "?beta=1&prompt=wasp-nest", headers=HX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="policy-result"')
-    assert "β = 0.02" in response.text
+    assert "β = 0.02:" in response.text
     assert "<html" not in response.text
 
 
@@ -399,7 +399,7 @@ def test_policy_htmx_returns_the_result_partial(student_client, finished_session
 def test_policy_tolerates_malformed_parameters(student_client, finished_session, query):
     response = student_client.get(url("policy") + query)
     assert response.status_code == 200
-    assert "β = 0.1" in response.text
+    assert "β = 0.1:" in response.text
 
 
 @pytest.mark.django_db
