@@ -52,7 +52,11 @@ def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
         position = int(request.GET.get("pair", ""))
     except ValueError:
         position = None
-    item = state.item_at(position) if position else state.first_unpicked()
+    # An unknown ?pair= (tampered, or a pair removed since) falls back to where the
+    # learner stopped; the review shows only once every pair has a pick.
+    item = (state.item_at(position) if position else None) or state.first_unpicked()
+    if item is None and not state.complete:
+        item = state.items[0] if state.items else None
     context.update({"state": state, "item": item})
     return render(request, "labeling/session.html", context)
 

@@ -159,6 +159,19 @@ def test_going_back_shows_the_earlier_pick_and_allows_a_change(student_client, o
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("query", ["?pair=99", "?pair=-1", "?pair=x"])
+def test_an_unknown_pair_number_falls_back_to_the_first_unpicked(
+    student_client, open_session, query
+):
+    shown = open_session.shown.get(position=1)
+    student_client.post(pick_url(open_session), {"pair": shown.pair_id, "side": "left"})
+    page = student_client.get(url("session") + query)
+    assert page.status_code == 200
+    assert "Pair 2 of 6" in page.text
+    assert "All 6 pairs picked" not in page.text
+
+
+@pytest.mark.django_db
 def test_all_picked_shows_the_review_and_finishing_marks_the_section_done(
     student_client, student, open_session, content
 ):
