@@ -23,13 +23,16 @@ def _session_url(course: str, module: str, position: int | None = None) -> str:
     return f"{url}?{urlencode({'pair': position})}" if position else url
 
 
-def _error(request: HtmxHttpRequest, exc: services.LabelingError) -> HttpResponse:
+def _error(
+    request: HtmxHttpRequest, exc: services.LabelingError, *, course: str, module: str
+) -> HttpResponse:
     """A 4xx a person can read. htmx gets plain text that labeling.js puts in the
     page's alert region (htmx does not swap error responses)."""
     message = exc.messages[0]
     if request.htmx:
         return HttpResponse(message, status=exc.status, content_type="text/plain; charset=utf-8")
-    return render(request, "labeling/error.html", {"message": message}, status=exc.status)
+    context = {"message": message, "back": _session_url(course, module)}
+    return render(request, "labeling/error.html", context, status=exc.status)
 
 
 def _parse_int(raw: str | None, *, what: str) -> int:
@@ -67,7 +70,7 @@ def session_new(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
     try:
         services.session_start(user=request.user)
     except services.LabelingError as exc:
-        return _error(request, exc)
+        return _error(request, exc, course=course, module=module)
     return redirect(_session_url(course, module))
 
 
@@ -79,7 +82,7 @@ def pick(request: HtmxHttpRequest, course: str, module: str, session: int) -> Ht
         pair_id = _parse_int(request.POST.get("pair"), what="pair")
         services.pick_record(session=session_obj, pair=pair_id, side=request.POST.get("side", ""))
     except services.LabelingError as exc:
-        return _error(request, exc)
+        return _error(request, exc, course=course, module=module)
     state = selectors.session_state(session=session_obj)
     current = next((i for i in state.items if i.pair.pk == pair_id), None)
     following = state.next_unpicked_after(current.position if current else 0)
@@ -104,7 +107,7 @@ def finish(request: HtmxHttpRequest, course: str, module: str, session: int) -> 
     try:
         services.session_finish(session=session_obj, section=section)
     except services.LabelingError as exc:
-        return _error(request, exc)
+        return _error(request, exc, course=course, module=module)
     return redirect("labeling:profile", course=course, module=module)
 
 

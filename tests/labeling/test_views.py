@@ -116,6 +116,8 @@ def test_bad_picks_get_a_readable_4xx_and_write_nothing(
     assert not Pick.objects.exists()
     if htmx:
         assert response["Content-Type"].startswith("text/plain")
+    else:
+        assert f'href="{url("session")}">Back to labeling' in response.text
 
 
 @pytest.mark.django_db
