@@ -162,3 +162,27 @@ def test_the_same_flow_works_with_javascript_off(nojs_page, live_server, student
         page.get_by_role("heading", name=re.compile(r"agrees with you on \d of 6 pairs"))
     ).to_be_visible()
     expect(page.get_by_role("checkbox", name=re.compile("Avoid harm"))).to_be_checked()
+
+
+def test_a_refused_pick_shows_the_servers_message_and_keeps_the_page(
+    page, live_server, student, content
+):
+    from labeling import services
+    from labeling.models import LabelingSession, ScreenSide
+
+    log_in(page)
+    page.goto(f"{BASE}/label/")
+    page.get_by_role("button", name="Start labeling").click()
+    expect(pair_heading(page, 1)).to_be_visible()
+    # Meanwhile, in another tab, the learner picks everything and finishes.
+    session = LabelingSession.objects.get(user=student)
+    for shown in session.shown.all():
+        services.pick_record(session=session, pair=shown.pair_id, side=ScreenSide.LEFT)
+    services.session_finish(session=session)
+    settled(page)
+    page.keyboard.press("2")
+    expect(page.get_by_role("alert")).to_contain_text("This labeling session is finished")
+    expect(pair_heading(page, 1)).to_be_visible()
+    settled(page)
+    assert not Pick.objects.filter(chosen_left=False).exists()
+    assert_accessible(page)
