@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "labeling"
 
-urlpatterns: list = []
+PREFIX = "courses/<slug:course>/<slug:module>/"
+
+urlpatterns = [
+    path(f"{PREFIX}label/", views.session_page, name="session"),
+    path(f"{PREFIX}label/start/", views.session_new, name="session-new"),
+    path(f"{PREFIX}label/sessions/<int:session>/pick/", views.pick, name="pick"),
+    path(f"{PREFIX}label/sessions/<int:session>/finish/", views.finish, name="finish"),
+    path(f"{PREFIX}label/my-preferences.jsonl", views.export_jsonl, name="export"),
+    path(f"{PREFIX}reward-profile/", views.profile, name="profile"),
+    path(f"{PREFIX}policy/", views.policy, name="policy"),
+    path(f"{PREFIX}rlaif/", views.rlaif, name="rlaif"),
+]

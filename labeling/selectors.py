@@ -1,0 +1,611 @@
+"""Reads for the labeling pages. Each function costs a fixed number of queries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404
+
+from courseware.models import Enrollment
+
+from . import reward
+from .models import (
+    Candidate,
+    HeldOutPrompt,
+    LabelingSession,
+    Pick,
+    Principle,
+    Response,
+    ScreenSide,
+    SessionPair,
+    Trait,
+)
+
+#: Class agreement is shown only when this many classmates have finished: with
+#: fewer, a share would point at individuals.
+CLASS_MIN_FINISHED = 5
+
+
+# --------------------------------------------------------------------------- traits
+
+
+@dataclass(frozen=True)
+class TraitSpace:
+    traits: list[Trait]
+
+    @property
+    def slugs(self) -> list[str]:
+        return [t.slug for t in self.traits]
+
+    @property
+    def phrases(self) -> dict[str, str]:
+        return {t.slug: t.phrase for t in self.traits}
+
+    def vector(self, values: dict) -> np.ndarray:
+        """Trait values in this space's order; a trait added later in admin reads as 0."""
+        return np.array([float(values.get(slug, 0.0)) for slug in self.slugs], dtype=np.float64)
+
+
+def trait_space() -> TraitSpace:
+    return TraitSpace(list(Trait.objects.all()))
+
+
+# ------------------------------------------------------------------------ sessions
+
+
+def session_for_user(*, user: AbstractBaseUser, pk: int) -> LabelingSession:
+    """A learner's own session; anyone else's is a 404, so ids reveal nothing."""
+    return get_object_or_404(LabelingSession, pk=pk, user=user)
+
+
+def session_open(*, user: AbstractBaseUser) -> LabelingSession | None:
+    return LabelingSession.objects.filter(user=user, finished_at__isnull=True).first()
+
+
+def session_latest_finished(*, user: AbstractBaseUser) -> LabelingSession | None:
+    return LabelingSession.objects.filter(user=user).finished().order_by("-finished_at").first()
+
+
+@dataclass
+class ShownItem:
+    """One pair of a session as this learner sees it."""
+
+    position: int
+    shown: SessionPair
+    left: Response
+    right: Response
+    picked_side: str | None = None
+
+    @property
+    def pair(self):
+        return self.shown.pair
+
+    def response_for_side(self, side: str) -> Response:
+        return self.left if side == ScreenSide.LEFT else self.right
+
+    @property
+    def chosen(self) -> Response | None:
+        return self.response_for_side(self.picked_side) if self.picked_side else None
+
+    @property
+    def rejected(self) -> Response | None:
+        if not self.picked_side:
+            return None
+        other = ScreenSide.RIGHT if self.picked_side == ScreenSide.LEFT else ScreenSide.LEFT
+        return self.response_for_side(other)
+
+
+@dataclass
+class SessionState:
+    session: LabelingSession
+    items: list[ShownItem]
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def picked(self) -> int:
+        return sum(item.picked_side is not None for item in self.items)
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.picked == self.total
+
+    def item_at(self, position: int) -> ShownItem | None:
+        return next((i for i in self.items if i.position == position), None)
+
+    def first_unpicked(self) -> ShownItem | None:
+        return next((i for i in self.items if i.picked_side is None), None)
+
+    def next_unpicked_after(self, position: int) -> ShownItem | None:
+        later = [i for i in self.items if i.position > position and i.picked_side is None]
+        return later[0] if later else self.first_unpicked()
+
+
+def session_state(*, session: LabelingSession) -> SessionState:
+    """The session's pairs in order with both responses and the current picks: 3 queries."""
+    shown = list(
+        session.shown.select_related("pair").prefetch_related(
+            Prefetch("pair__responses", queryset=Response.objects.order_by("key"))
+        )
+    )
+    picks = dict(session.picks.values_list("pair_id", "chosen_left"))
+    items = []
+    for entry in shown:
+        responses = {r.key: r for r in entry.pair.responses.all()}
+        item = ShownItem(
+            position=entry.position,
+            shown=entry,
+            left=responses[entry.left],
+            right=responses[entry.right],
+        )
+        if entry.pair_id in picks:
+            item.picked_side = ScreenSide.LEFT if picks[entry.pair_id] else ScreenSide.RIGHT
+        items.append(item)
+    return SessionState(session=session, items=items)
+
+
+@dataclass(frozen=True)
+class LabelingStatus:
+    picked: int
+    total: int
+    finished: bool
+    sessions_finished: int
+
+
+def labeling_status(*, user: AbstractBaseUser) -> LabelingStatus:
+    """For the overview panel: picks in the open session, or the last finished one. 1 query."""
+    sessions = list(
+        LabelingSession.objects.filter(user=user)
+        .annotate(n_picks=Count("picks", distinct=True), n_pairs=Count("shown", distinct=True))
+        .order_by("-started_at")[:50]
+    )
+    finished = [s for s in sessions if s.is_finished]
+    current = next((s for s in sessions if not s.is_finished), None) or (
+        finished[0] if finished else None
+    )
+    if current is None:
+        return LabelingStatus(picked=0, total=0, finished=False, sessions_finished=0)
+    return LabelingStatus(
+        picked=current.n_picks,
+        total=current.n_pairs,
+        finished=current.is_finished,
+        sessions_finished=len(finished),
+    )
+
+
+# ------------------------------------------------------------------------- profile
+
+
+@dataclass
+class PickRow:
+    item: ShownItem
+    reward_chosen: float
+    reward_rejected: float
+    loss: float
+    probability: float
+    class_share: float | None = None
+    class_total: int = 0
+
+    @property
+    def margin(self) -> float:
+        return self.reward_chosen - self.reward_rejected
+
+
+@dataclass
+class WeightBar:
+    trait: Trait
+    weight: float
+    # Geometry for the server-rendered SVG chart (no inline styles under CSP).
+    x: float = 0.0
+    width: float = 0.0
+    y: float = 0.0
+
+
+@dataclass
+class HeldOutChoice:
+    prompt: HeldOutPrompt
+    candidates: list[Candidate]
+    rewards: list[float]
+    best: Candidate
+    reference_favourite: Candidate
+
+    @property
+    def rows(self) -> list[tuple[Candidate, float]]:
+        return list(zip(self.candidates, self.rewards, strict=True))
+
+
+@dataclass
+class Profile:
+    state: SessionState
+    space: TraitSpace
+    model: reward.RewardModel
+    tallies: list[reward.TraitTally]
+    rows: list[PickRow]
+    bars: list[WeightBar]
+    heldout: list[HeldOutChoice]
+    class_finished: int
+    class_shown: bool
+    coin_flip_loss: float = reward.COIN_FLIP_LOSS
+    chart: dict = field(default_factory=dict)
+
+    @property
+    def tally_rows(self) -> list[tuple[Trait, reward.TraitTally]]:
+        return list(zip(self.space.traits, self.tallies, strict=True))
+
+
+def _comparisons(state: SessionState, space: TraitSpace) -> list[reward.Comparison]:
+    return [
+        reward.Comparison(
+            chosen=space.vector(i.chosen.traits), rejected=space.vector(i.rejected.traits)
+        )
+        for i in state.items
+        if i.picked_side
+    ]
+
+
+def reward_model_for(state: SessionState, space: TraitSpace) -> reward.RewardModel:
+    return reward.fit_reward_model(_comparisons(state, space), space.slugs)
+
+
+CHART_WIDTH = 560
+CHART_LABEL = 200  # left column for trait names
+CHART_CENTRE = CHART_LABEL + (CHART_WIDTH - CHART_LABEL) / 2
+CHART_HALF = 170  # pixels for the largest |weight|; bars grow left (negative) or right
+CHART_ROW = 36
+
+
+def weight_bars(model: reward.RewardModel, space: TraitSpace) -> list[WeightBar]:
+    weights = model.weights_by_trait()
+    top = max((abs(w) for w in weights.values()), default=0.0) or 1.0
+    centre = CHART_CENTRE
+    bars = []
+    for row, trait in enumerate(space.traits):
+        w = weights[trait.slug]
+        width = abs(w) / top * CHART_HALF
+        bars.append(
+            WeightBar(
+                trait=trait,
+                weight=w,
+                x=centre if w >= 0 else centre - width,
+                width=width,
+                y=row * CHART_ROW,
+            )
+        )
+    return bars
+
+
+def heldout_prompts() -> list[HeldOutPrompt]:
+    return list(
+        HeldOutPrompt.objects.prefetch_related(
+            Prefetch("candidates", queryset=Candidate.objects.order_by("order"))
+        )
+    )
+
+
+def heldout_choices(
+    model: reward.RewardModel, space: TraitSpace, prompts: Sequence[HeldOutPrompt]
+) -> list[HeldOutChoice]:
+    choices = []
+    for prompt in prompts:
+        candidates = list(prompt.candidates.all())
+        if not candidates:
+            continue
+        matrix = np.stack([space.vector(c.traits) for c in candidates])
+        ranked = reward.rank_candidates(model, matrix)
+        rewards = [0.0] * len(candidates)
+        for r in ranked:
+            rewards[r.index] = r.reward
+        choices.append(
+            HeldOutChoice(
+                prompt=prompt,
+                candidates=candidates,
+                rewards=rewards,
+                best=candidates[ranked[0].index],
+                reference_favourite=max(candidates, key=lambda c: c.ref_prob),
+            )
+        )
+    return choices
+
+
+def classmates_latest_sessions(*, user: AbstractBaseUser):
+    """Latest finished session of everyone who shares a class with `user` (not `user`)."""
+    my_classes = Enrollment.objects.filter(student=user).values("classroom_id")
+    classmates = (
+        Enrollment.objects.filter(classroom_id__in=my_classes)
+        .exclude(student=user)
+        .values("student_id")
+    )
+    return LabelingSession.objects.filter(user_id__in=classmates).latest_finished_per_user()
+
+
+def class_pick_counts(*, user: AbstractBaseUser) -> tuple[int, dict[tuple[int, str], int]]:
+    """How many classmates finished, and how many of them chose each (pair, response).
+
+    One GROUP BY query whatever the class size. A finished session has a pick on
+    every one of its pairs, so the number of finished classmates is the largest
+    per-pair total. Counts are returned only from CLASS_MIN_FINISHED classmates on.
+    """
+    rows = (
+        Pick.objects.filter(session__in=classmates_latest_sessions(user=user))
+        .values("pair_id", "chosen")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {(row["pair_id"], row["chosen"]): row["n"] for row in rows}
+    per_pair: dict[int, int] = {}
+    for (pair_id, _), n in counts.items():
+        per_pair[pair_id] = per_pair.get(pair_id, 0) + n
+    finished = max(per_pair.values(), default=0)
+    if finished < CLASS_MIN_FINISHED:
+        return finished, {}
+    return finished, counts
+
+
+def learner_profile(*, user: AbstractBaseUser, session: LabelingSession) -> Profile:
+    state = session_state(session=session)
+    space = trait_space()
+    comparisons = _comparisons(state, space)
+    model = reward.fit_reward_model(comparisons, space.slugs)
+    tallies = reward.trait_tallies(comparisons, space.slugs, phrases=space.phrases)
+    finished, counts = class_pick_counts(user=user)
+    rows = []
+    for item in state.items:
+        if not item.picked_side:
+            continue
+        rc = model.reward(space.vector(item.chosen.traits))
+        rr = model.reward(space.vector(item.rejected.traits))
+        row = PickRow(
+            item=item,
+            reward_chosen=rc,
+            reward_rejected=rr,
+            loss=float(np.logaddexp(0.0, -(rc - rr))),
+            probability=float(1 / (1 + np.exp(-(rc - rr)))),
+        )
+        if counts:
+            same = counts.get((item.pair.pk, item.chosen.key), 0)
+            other = counts.get((item.pair.pk, item.rejected.key), 0)
+            row.class_total = same + other
+            row.class_share = same / row.class_total if row.class_total else None
+        rows.append(row)
+    return Profile(
+        state=state,
+        space=space,
+        model=model,
+        tallies=tallies,
+        rows=rows,
+        bars=weight_bars(model, space),
+        heldout=heldout_choices(model, space, heldout_prompts()),
+        class_finished=finished,
+        class_shown=finished >= CLASS_MIN_FINISHED,
+        chart={
+            "width": CHART_WIDTH,
+            "centre": CHART_CENTRE,
+            "height": len(space.traits) * CHART_ROW + 4,
+        },
+    )
+
+
+# -------------------------------------------------------------------------- policy
+
+#: The beta control's stops: log-spaced, and including InstructGPT's 0.02 and DPO's 0.1.
+BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+DEFAULT_BETA_INDEX = 3  # 0.1, DPO's default
+
+
+POLICY_LABEL = 190  # left column for candidate labels
+POLICY_BAR_MAX = 300  # pixels for probability 1
+POLICY_ROW = 56
+POLICY_WIDTH = POLICY_LABEL + POLICY_BAR_MAX + 60
+
+
+@dataclass
+class PolicyBar:
+    candidate: Candidate
+    reward: float
+    pi_ref: float
+    pi_star: float
+    implicit_reward: float
+    y: float = 0.0
+
+    @property
+    def ref_percent(self) -> float:
+        return round(self.pi_ref * 100, 1)
+
+    @property
+    def star_percent(self) -> float:
+        return round(self.pi_star * 100, 1)
+
+    @property
+    def ref_width(self) -> float:
+        return self.pi_ref * POLICY_BAR_MAX
+
+    @property
+    def star_width(self) -> float:
+        return self.pi_star * POLICY_BAR_MAX
+
+    @property
+    def ref_text_x(self) -> float:
+        return POLICY_LABEL + self.ref_width + 6
+
+    @property
+    def star_text_x(self) -> float:
+        return POLICY_LABEL + self.star_width + 6
+
+
+@dataclass
+class PolicyView:
+    prompts: list[HeldOutPrompt]
+    prompt: HeldOutPrompt
+    beta: float
+    beta_index: int
+    bars: list[PolicyBar]
+    expected_reward: float
+    reference_reward: float
+    kl: float
+    log_z: float
+    has_profile: bool
+    model: reward.RewardModel
+    betas: tuple[float, ...] = BETAS
+    chart: dict = field(default_factory=dict)
+
+    @property
+    def beta_label(self) -> str:
+        return f"{self.beta:g}"
+
+    @property
+    def shift(self) -> float:
+        """beta * log Z: how far the implicit reward sits below the learner's reward."""
+        return self.beta * self.log_z
+
+    @property
+    def top(self) -> PolicyBar:
+        return max(self.bars, key=lambda bar: bar.pi_star)
+
+    @property
+    def betas_json(self) -> str:
+        return json.dumps([f"{b:g}" for b in self.betas])
+
+
+def policy_view(
+    *, user: AbstractBaseUser, prompt_slug: str | None, beta_index: int
+) -> PolicyView | None:
+    """pi* for one held-out prompt at one beta, with the learner's own reward."""
+    prompts = heldout_prompts()
+    if not prompts:
+        return None
+    prompt = next((p for p in prompts if p.slug == prompt_slug), prompts[0])
+    space = trait_space()
+    session = session_latest_finished(user=user)
+    if session is not None:
+        model = reward_model_for(session_state(session=session), space)
+    else:
+        model = reward.fit_reward_model([], space.slugs)
+    beta = BETAS[beta_index]
+    candidates = list(prompt.candidates.all())
+    pi_ref = np.array([c.ref_prob for c in candidates])
+    pi_ref = pi_ref / pi_ref.sum()  # tolerate admin rounding (validated to 1e-3)
+    rewards = model.rewards(np.stack([space.vector(c.traits) for c in candidates]))
+    pi_star = reward.optimal_policy(pi_ref, rewards, beta)
+    implicit = reward.dpo_implicit_reward(pi_star, pi_ref, beta)
+    bars = [
+        PolicyBar(
+            candidate=c,
+            reward=float(rewards[i]),
+            pi_ref=float(pi_ref[i]),
+            pi_star=float(pi_star[i]),
+            implicit_reward=float(implicit[i]),
+            y=i * POLICY_ROW,
+        )
+        for i, c in enumerate(candidates)
+    ]
+    return PolicyView(
+        prompts=prompts,
+        prompt=prompt,
+        beta=beta,
+        beta_index=beta_index,
+        bars=bars,
+        expected_reward=reward.expected_reward(pi_star, rewards),
+        reference_reward=reward.expected_reward(pi_ref, rewards),
+        kl=reward.kl_divergence(pi_star, pi_ref),
+        log_z=reward.log_partition(pi_ref, rewards, beta),
+        has_profile=session is not None,
+        model=model,
+        chart={
+            "width": POLICY_WIDTH,
+            "height": len(bars) * POLICY_ROW,
+            "label": POLICY_LABEL,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- RLAIF
+
+
+@dataclass
+class RlaifRow:
+    item: ShownItem
+    ai_side: str
+    tie: bool
+
+    @property
+    def agrees(self) -> bool:
+        return self.item.picked_side == self.ai_side
+
+    @property
+    def ai_choice(self) -> Response:
+        return self.item.response_for_side(self.ai_side)
+
+
+@dataclass
+class RlaifView:
+    principles: list[Principle]
+    chosen: list[Principle]
+    rows: list[RlaifRow]
+    agreement: int
+    has_session: bool
+
+
+def rlaif_view(*, user: AbstractBaseUser, principle_slugs: Sequence[str]) -> RlaifView:
+    principles = list(Principle.objects.all())
+    wanted = set(principle_slugs)
+    chosen = [p for p in principles if p.slug in wanted]
+    session = session_latest_finished(user=user)
+    if session is None or not chosen:
+        return RlaifView(principles, chosen, [], 0, session is not None)
+    state = session_state(session=session)
+    space = trait_space()
+    weights = reward.constitution_weights(
+        [{k: float(v) for k, v in p.weights.items() if k in space.slugs} for p in chosen],
+        space.slugs,
+    )
+    # The labeler sees the pairs in the order the learner saw them (first = left).
+    pairs = [
+        reward.ResponsePair(first=space.vector(i.left.traits), second=space.vector(i.right.traits))
+        for i in state.items
+    ]
+    labels = reward.constitution_label(pairs, weights)
+    rows = [
+        RlaifRow(
+            item=item,
+            ai_side=ScreenSide.LEFT if label.side is reward.Side.FIRST else ScreenSide.RIGHT,
+            tie=label.tie,
+        )
+        for item, label in zip(state.items, labels, strict=True)
+    ]
+    agreed = reward.agreement(
+        [
+            reward.Side.FIRST if i.picked_side == ScreenSide.LEFT else reward.Side.SECOND
+            for i in state.items
+        ],
+        [label.side for label in labels],
+    )
+    return RlaifView(principles, chosen, rows, agreed, True)
+
+
+# -------------------------------------------------------------------------- export
+
+
+def preference_records(*, session: LabelingSession) -> list[dict]:
+    """The learner's picks in TRL's conversational preference format (explicit prompt)."""
+    state = session_state(session=session)
+    return [
+        {
+            "prompt": [{"role": "user", "content": item.pair.prompt}],
+            "chosen": [{"role": "assistant", "content": item.chosen.text}],
+            "rejected": [{"role": "assistant", "content": item.rejected.text}],
+        }
+        for item in state.items
+        if item.picked_side
+    ]
+
+
+def session_for_export(*, user: AbstractBaseUser) -> LabelingSession | None:
+    """The latest finished session, else the open one (its picks so far)."""
+    return session_latest_finished(user=user) or session_open(user=user)

@@ -1,0 +1,133 @@
+"""Writes for labeling: start a session, record a pick, finish. Keyword-only, atomic."""
+
+from __future__ import annotations
+
+import random
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courseware.models import Section
+from courseware.services import progress_mark_done
+
+from .models import (
+    LabelingSession,
+    Pick,
+    PreferencePair,
+    ResponseKey,
+    ScreenSide,
+    SessionPair,
+)
+
+
+class LabelingError(ValidationError):
+    """A request the learner can be told about in plain words; `status` is the HTTP code."""
+
+    def __init__(self, message: str, *, code: str, status: int = 400) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+def session_start(
+    *, user: AbstractBaseUser, rng: random.Random | None = None
+) -> tuple[LabelingSession, bool]:
+    """The learner's open session, or a new one with a random left/right per pair.
+
+    At most one open session per learner is a database constraint; two tabs racing
+    to start both end up with the same session (the loser's insert fails and it
+    reads the winner's row).
+    """
+    existing = LabelingSession.objects.filter(user=user, finished_at__isnull=True).first()
+    if existing is not None:
+        return existing, False
+    # Left/right is a presentation choice, not a secret: the standard PRNG is right here.
+    rng = rng or random.Random()  # noqa: S311  # nosec B311
+    pairs = list(PreferencePair.objects.filter(is_active=True).order_by("order"))
+    if not pairs:
+        raise LabelingError(
+            "There are no preference pairs to label yet.", code="no_pairs", status=409
+        )
+    try:
+        with transaction.atomic():
+            session = LabelingSession.objects.create(user=user)
+            SessionPair.objects.bulk_create(
+                SessionPair(
+                    session=session,
+                    pair=pair,
+                    position=position,
+                    left=rng.choice(ResponseKey.values),
+                )
+                for position, pair in enumerate(pairs, start=1)
+            )
+    except IntegrityError:
+        return LabelingSession.objects.get(user=user, finished_at__isnull=True), False
+    return session, True
+
+
+@transaction.atomic
+def pick_record(*, session: LabelingSession, pair: PreferencePair | int, side: str) -> Pick:
+    """Save (or change) the pick on one pair of an open session: one upsert.
+
+    Replays and double clicks update the same row (the unique constraint on
+    (session, pair) is the conflict target), so any number of identical submits
+    leave exactly one pick. The session row is locked so a pick cannot slip in
+    after the session was finished.
+    """
+    pair_id = pair.pk if isinstance(pair, PreferencePair) else pair
+    if side not in ScreenSide.values:
+        raise LabelingError("Choose the left or the right response.", code="bad_side", status=400)
+    locked = LabelingSession.objects.select_for_update().filter(pk=session.pk).first()
+    if locked is None:
+        raise LabelingError("That labeling session does not exist.", code="no_session", status=404)
+    if locked.is_finished:
+        raise LabelingError(
+            "This labeling session is finished, so its picks can no longer change. "
+            "Start a new session to label again.",
+            code="finished",
+            status=409,
+        )
+    shown = SessionPair.objects.filter(session=locked, pair_id=pair_id).first()
+    if shown is None:
+        raise LabelingError(
+            "That pair is not part of your labeling session.", code="not_in_session", status=400
+        )
+    chosen = shown.key_for_side(side)
+    now = timezone.now()
+    pick = Pick(
+        session=locked,
+        pair_id=pair_id,
+        chosen=chosen,
+        chosen_left=(side == ScreenSide.LEFT),
+        created_at=now,
+        updated_at=now,
+    )
+    pick.full_clean(validate_unique=False, validate_constraints=False)
+    (saved,) = Pick.objects.bulk_create(
+        [pick],
+        update_conflicts=True,
+        unique_fields=["session", "pair"],
+        update_fields=["chosen", "chosen_left", "updated_at"],
+    )
+    return saved
+
+
+@transaction.atomic
+def session_finish(*, session: LabelingSession, section: Section | None = None) -> LabelingSession:
+    """Close a session once every pair has a pick. Finishing twice is harmless."""
+    locked = LabelingSession.objects.select_for_update().get(pk=session.pk)
+    if not locked.is_finished:
+        missing = locked.shown.exclude(pair__picks__session=locked).count()
+        if missing:
+            noun = "pair" if missing == 1 else "pairs"
+            raise LabelingError(
+                f"Pick a response on every pair before finishing: {missing} {noun} left.",
+                code="incomplete",
+                status=409,
+            )
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["finished_at"])
+    if section is not None:
+        progress_mark_done(user=locked.user, section=section)
+    return locked

@@ -1,0 +1,187 @@
+"""Labeling pages: the session, the reward profile, the policy, RLAIF, the export."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from courseware import selectors as course_selectors
+from courseware.services import progress_mark_done
+from courseware.views import HtmxHttpRequest, section_context
+
+from . import selectors, services
+
+
+def _session_url(course: str, module: str, position: int | None = None) -> str:
+    url = reverse("labeling:session", kwargs={"course": course, "module": module})
+    return f"{url}?{urlencode({'pair': position})}" if position else url
+
+
+def _error(
+    request: HtmxHttpRequest, exc: services.LabelingError, *, course: str, module: str
+) -> HttpResponse:
+    """A 4xx a person can read. htmx gets plain text that labeling.js puts in the
+    page's alert region (htmx does not swap error responses)."""
+    message = exc.messages[0]
+    if request.htmx:
+        return HttpResponse(message, status=exc.status, content_type="text/plain; charset=utf-8")
+    context = {"message": message, "back": _session_url(course, module)}
+    return render(request, "labeling/error.html", context, status=exc.status)
+
+
+def _parse_int(raw: str | None, *, what: str) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        raise services.LabelingError(f"That {what} is not valid.", code="bad_input") from None
+
+
+@require_GET
+@login_required
+def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = section_context(request, course=course, module=module, url_name="labeling:session")
+    session = selectors.session_open(user=request.user)
+    if session is None:
+        context["finished"] = selectors.session_latest_finished(user=request.user)
+        return render(request, "labeling/session.html", context)
+    state = selectors.session_state(session=session)
+    try:
+        position = int(request.GET.get("pair", ""))
+    except ValueError:
+        position = None
+    # An unknown ?pair= (tampered, or a pair removed since) falls back to where the
+    # learner stopped; the review shows only once every pair has a pick.
+    item = (state.item_at(position) if position else None) or state.first_unpicked()
+    if item is None and not state.complete:
+        item = state.items[0] if state.items else None
+    context.update({"state": state, "item": item})
+    return render(request, "labeling/session.html", context)
+
+
+@require_POST
+@login_required
+def session_new(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    try:
+        services.session_start(user=request.user)
+    except services.LabelingError as exc:
+        return _error(request, exc, course=course, module=module)
+    return redirect(_session_url(course, module))
+
+
+@require_POST
+@login_required
+def pick(request: HtmxHttpRequest, course: str, module: str, session: int) -> HttpResponse:
+    session_obj = selectors.session_for_user(user=request.user, pk=session)
+    try:
+        pair_id = _parse_int(request.POST.get("pair"), what="pair")
+        services.pick_record(session=session_obj, pair=pair_id, side=request.POST.get("side", ""))
+    except services.LabelingError as exc:
+        return _error(request, exc, course=course, module=module)
+    state = selectors.session_state(session=session_obj)
+    current = next((i for i in state.items if i.pair.pk == pair_id), None)
+    following = state.next_unpicked_after(current.position if current else 0)
+    if not request.htmx:
+        return redirect(_session_url(course, module, following.position if following else None))
+    context = {
+        "module": course_selectors.module_get(course=course, module=module),
+        "state": state,
+        "item": following,
+        "saved": current,
+    }
+    return render(request, "labeling/session.html#pair", context)
+
+
+@require_POST
+@login_required
+def finish(request: HtmxHttpRequest, course: str, module: str, session: int) -> HttpResponse:
+    session_obj = selectors.session_for_user(user=request.user, pk=session)
+    section = course_selectors.section_get(
+        course=course, module=module, url_name="labeling:session"
+    )
+    try:
+        services.session_finish(session=session_obj, section=section)
+    except services.LabelingError as exc:
+        return _error(request, exc, course=course, module=module)
+    return redirect("labeling:profile", course=course, module=module)
+
+
+@require_GET
+@login_required
+def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    """The learner's own picks, one TRL conversational preference record per line."""
+    course_selectors.module_get(course=course, module=module)
+    session = selectors.session_for_export(user=request.user)
+    records = selectors.preference_records(session=session) if session else []
+    body = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    response = HttpResponse(body, content_type="application/jsonl; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="my-preferences.jsonl"'
+    return response
+
+
+@require_GET
+@login_required
+def profile(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    context = section_context(request, course=course, module=module, url_name="labeling:profile")
+    session = selectors.session_latest_finished(user=request.user)
+    if session is not None:
+        context["profile"] = selectors.learner_profile(user=request.user, session=session)
+        progress_mark_done(user=request.user, section=context["section"])
+    context["open_session"] = selectors.session_open(user=request.user)
+    return render(request, "labeling/profile.html", context)
+
+
+def _beta_index(raw: str | None) -> int:
+    """The slider's stop; anything unreadable or out of range falls back to DPO's 0.1."""
+    try:
+        index = int(raw or "")
+    except ValueError:
+        return selectors.DEFAULT_BETA_INDEX
+    return index if 0 <= index < len(selectors.BETAS) else selectors.DEFAULT_BETA_INDEX
+
+
+@require_GET
+@login_required
+def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    if request.htmx:
+        section = course_selectors.section_get(
+            course=course, module=module, url_name="labeling:policy"
+        )
+        context = {"module": section.module, "section": section}
+    else:
+        context = section_context(request, course=course, module=module, url_name="labeling:policy")
+    view = selectors.policy_view(
+        user=request.user,
+        prompt_slug=request.GET.get("prompt"),
+        beta_index=_beta_index(request.GET.get("beta")),
+    )
+    context["policy"] = view
+    if "beta" in request.GET and view is not None and view.has_profile:
+        progress_mark_done(user=request.user, section=context["section"])
+    if request.htmx:
+        return render(request, "labeling/policy.html#result", context)
+    return render(request, "labeling/policy.html", context)
+
+
+@require_GET
+@login_required
+def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    if request.htmx:
+        section = course_selectors.section_get(
+            course=course, module=module, url_name="labeling:rlaif"
+        )
+        context = {"module": section.module, "section": section}
+    else:
+        context = section_context(request, course=course, module=module, url_name="labeling:rlaif")
+    view = selectors.rlaif_view(user=request.user, principle_slugs=request.GET.getlist("principle"))
+    context["rlaif"] = view
+    if view.rows:
+        progress_mark_done(user=request.user, section=context["section"])
+    if request.htmx:
+        return render(request, "labeling/rlaif.html#result", context)
+    return render(request, "labeling/rlaif.html", context)
