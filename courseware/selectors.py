@@ -85,10 +85,14 @@ def outline_neighbours(
     return previous, following
 
 
-def resume_section(*, user: AbstractBaseUser, module: Module) -> Section | None:
+def resume_section(
+    *, user: AbstractBaseUser, module: Module, outline: list[OutlineEntry] | None = None
+) -> Section | None:
     """Where a returning learner should land: the section they last opened,
-    or the first not yet done if that one is finished, or the first section."""
-    outline = module_outline(module=module, user=user)
+    or the first not yet done if that one is finished, or the first section.
+    Pass the `outline` when the caller has it already (saves a query)."""
+    if outline is None:
+        outline = module_outline(module=module, user=user)
     if not outline:
         return None
     last = (

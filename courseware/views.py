@@ -76,7 +76,7 @@ def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
     context = {
         "module": module_obj,
         "outline": outline,
-        "resume": selectors.resume_section(user=request.user, module=module_obj),
+        "resume": selectors.resume_section(user=request.user, module=module_obj, outline=outline),
         "done_count": sum(entry.done for entry in outline),
         "started": any(entry.seen for entry in outline),
         "panels": panels,

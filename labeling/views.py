@@ -79,6 +79,9 @@ def session_new(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 def pick(request: HtmxHttpRequest, course: str, module: str, session: int) -> HttpResponse:
     session_obj = selectors.session_for_user(user=request.user, pk=session)
     try:
+        if len(request.POST.getlist("pair")) > 1 or len(request.POST.getlist("side")) > 1:
+            # A form sends one pair and one side; two is a tampered or garbled request.
+            raise services.LabelingError("Send one pick at a time.", code="bad_input")
         pair_id = _parse_int(request.POST.get("pair"), what="pair")
         services.pick_record(session=session_obj, pair=pair_id, side=request.POST.get("side", ""))
     except services.LabelingError as exc:

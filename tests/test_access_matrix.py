@@ -120,6 +120,23 @@ EXPECTED: dict[str, Case] = {
         OWNER_ONLY | {"student": 302},  # not submitted yet: back to the attempt
         kwargs=lambda w: module_kwargs(w) | {"pk": w.extra["attempt"].pk},
     ),
+    # --- labeling (issue 4): the session belongs to student_a, with no picks yet ----------
+    "labeling:session": Case(logged_in(200), kwargs=module_kwargs),
+    "labeling:session-new": Case(logged_in(302), kwargs=module_kwargs, method="post"),
+    "labeling:pick": Case(
+        OWNER_ONLY | {"student": 400},  # the owner's empty pick: "choose a side"
+        kwargs=lambda w: module_kwargs(w) | {"session": w.extra["session"].pk},
+        method="post",
+    ),
+    "labeling:finish": Case(
+        OWNER_ONLY | {"student": 409},  # six picks are needed first: a conflict
+        kwargs=lambda w: module_kwargs(w) | {"session": w.extra["session"].pk},
+        method="post",
+    ),
+    "labeling:export": Case(logged_in(200), kwargs=module_kwargs),
+    "labeling:profile": Case(logged_in(200), kwargs=module_kwargs),
+    "labeling:policy": Case(logged_in(200), kwargs=module_kwargs),
+    "labeling:rlaif": Case(logged_in(200), kwargs=module_kwargs),
     # --- accounts (django.contrib.auth) ------------------------------------------------------
     "login": Case(same(200)),
     "logout": Case(same(302), method="post"),
@@ -176,15 +193,17 @@ def test_every_url_has_expectations():
 
 @pytest.fixture
 def world(content, classroom, other_classroom, student) -> World:
+    from labeling import services as labeling_services
     from quiz import services as quiz_services
     from quiz.models import Quiz
 
     attempt = quiz_services.attempt_start(user=student, quiz=Quiz.objects.get(module=content))
+    session, _ = labeling_services.session_start(user=student)
     return World(
         course=content.course.slug,
         module=content.slug,
         classroom=classroom,
-        extra={"attempt": attempt},
+        extra={"attempt": attempt, "session": session},
     )
 
 

@@ -156,11 +156,71 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         bad_bodies=[{"q1": "1"}],
         expect=(404,),
     ),
+    "labeling:pick": Sweep(
+        role="student",
+        url=lambda w: pick_url(w["session"].pk),
+        bad_bodies=[
+            {},
+            {"pair": "abc", "side": "left"},
+            {"pair": "99999999", "side": "left"},
+            {"pair": lambda w: w["pair"].pk, "side": "up"},
+            {"pair": lambda w: w["pair"].pk},
+            {"pair": lambda w: [w["pair"].pk, w["pair"].pk], "side": ["left", "right"]},
+            {"pair": "-1", "side": "right"},
+        ],
+        expect=(400, 404),
+    ),
+    "labeling:pick (another learner's session)": Sweep(
+        role="other_student",
+        url=lambda w: pick_url(w["session"].pk),
+        bad_bodies=[{"pair": lambda w: w["pair"].pk, "side": "left"}],
+        expect=(404,),
+    ),
+    "labeling:pick (a session that does not exist)": Sweep(
+        role="student",
+        url=lambda w: pick_url(987654),
+        bad_bodies=[{"pair": lambda w: w["pair"].pk, "side": "left"}],
+        expect=(404,),
+    ),
+    "labeling:finish": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "labeling:finish",
+            kwargs={
+                "course": "language-models",
+                "module": "post-training",
+                "session": w["session"].pk,
+            },
+        ),
+        bad_bodies=[{}, {"session": "other"}],
+        expect=(409,),  # not all six pairs picked yet
+    ),
+    "labeling:finish (another learner's session)": Sweep(
+        role="other_student",
+        url=lambda w: reverse(
+            "labeling:finish",
+            kwargs={
+                "course": "language-models",
+                "module": "post-training",
+                "session": w["session"].pk,
+            },
+        ),
+        bad_bodies=[{}],
+        expect=(404,),
+    ),
 }
 
+
+def pick_url(session_pk: int) -> str:
+    return reverse(
+        "labeling:pick",
+        kwargs={"course": "language-models", "module": "post-training", "session": session_pk},
+    )
+
+
 # POST endpoints whose every outcome is fine for any body: logout, and starting the
-# quiz (idempotent: it resumes the open attempt; the body is ignored).
-NO_BODY = {"logout", "quiz:start"}
+# quiz or a labeling session (idempotent: they resume the open one; no body is read).
+NO_BODY = {"logout", "quiz:start", "labeling:session-new"}
 
 
 def test_every_post_endpoint_is_swept():
@@ -183,10 +243,15 @@ def test_every_post_endpoint_is_swept():
 def world(
     content, classroom, other_classroom, student, other_student, instructor, other_instructor
 ):
+    from labeling import services as labeling_services
+    from labeling.models import PreferencePair
     from quiz import services as quiz_services
     from quiz.models import Quiz
 
+    session, _ = labeling_services.session_start(user=student)
     return {
+        "session": session,
+        "pair": PreferencePair.objects.order_by("order").first(),
         "attempt": quiz_services.attempt_start(user=student, quiz=Quiz.objects.get(module=content)),
         "classroom": classroom,
         "other_classroom": other_classroom,
@@ -214,7 +279,8 @@ def test_bad_bodies_get_a_readable_4xx_and_write_nothing(world, name):
     sweep = POST_ENDPOINTS[name]
     client = client_for(world, sweep.role)
     url = sweep.url(world)
-    for body in sweep.bad_bodies:
+    for template in sweep.bad_bodies:
+        body = {key: value(world) if callable(value) else value for key, value in template.items()}
         before = row_counts()
         response = client.post(url, body)
         assert response.status_code in sweep.expect, (name, body, response.status_code)
@@ -246,8 +312,8 @@ def test_oversized_body_is_refused(world, name, settings):
     client = client_for(world, sweep.role)
     before = row_counts()
     response = client.post(sweep.url(world), {"padding": "x" * (128 * 1024)})
-    # Refused as too large (400) unless access is refused first (403/404).
-    assert response.status_code in (400, 403, 404), response.status_code
+    # Refused as too large (400) unless refused first for another reason (403/404/409).
+    assert response.status_code in (400, 403, 404, 409), response.status_code
     assert row_counts() == before
 
 
