@@ -63,6 +63,11 @@ class Browser:
         self.origin = f"https://{self.host}:{self.port}"
 
     # The API steps use: URL names and kwargs, as in Django's reverse().
+    @staticmethod
+    def path(url_name: str, /, **url_kwargs: str) -> str:
+        """The path `get`/`post` would request (e.g. to compare with a redirect's Location)."""
+        return _reverse(url_name, tuple(sorted(url_kwargs.items())))
+
     def get(
         self, url_name: str, /, *, headers: Mapping[str, str] | None = None, **url_kwargs: str
     ) -> Response:

@@ -71,7 +71,7 @@ class LoadResult:
 class Budget:
     """A phase's deadline and request budget, shared by its threads. In the flow phase a
     whole step is one unit (a step is never cut in half, so every write it attempted is
-    reported); the steps on this branch make one request each."""
+    reported); most steps make one to three requests (a replayed pick or submit two)."""
 
     def __init__(self, limit: int, deadline: float) -> None:
         self._left = limit

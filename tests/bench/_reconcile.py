@@ -11,7 +11,9 @@ run, each `Reconciler` reads the rows of its kind for the benchmark's students a
   put there, e.g. a pick changed back by a replayed older request;
 - written without acknowledgement: attempted, no 2xx came back, yet the row exists
   (the response was lost after the commit, e.g. a worker killed mid-response). Allowed,
-  and the reason writes must be idempotent: a person would press the button again.
+  and the reason writes must be idempotent: a person would press the button again;
+- problems: whatever a Reconciler's own `checks` find in the rows (a graded attempt
+  without all its answers, a pick whose session is gone …).
 """
 
 from __future__ import annotations
@@ -42,10 +44,12 @@ class Write:
 @dataclass(frozen=True)
 class Reconciler:
     """`rows(usernames)` returns one (key, value) per database row of this kind belonging
-    to those students; keys and values shaped like the steps' `Write`s."""
+    to those students; keys and values shaped like the steps' `Write`s. `checks(usernames)`,
+    if given, returns the invariants those rows break, one readable line each."""
 
     kind: str
     rows: Callable[[Sequence[str]], list[tuple[Key, Hashable]]]
+    checks: Callable[[Sequence[str]], list[str]] | None = None
 
 
 @dataclass
@@ -59,10 +63,11 @@ class Outcome:
     orphans: list[Key] = field(default_factory=list)
     stale: list[Key] = field(default_factory=list)
     written_unacknowledged: int = 0
+    problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.orphans or self.stale)
+        return not (self.lost or self.duplicated or self.orphans or self.stale or self.problems)
 
     def describe(self) -> str:
         verdict = "OK" if self.ok else "FAILED"
@@ -81,6 +86,8 @@ class Outcome:
         ):
             if keys:
                 text += f"\n    {label}, e.g.: {keys[:5]}"
+        for problem in self.problems:
+            text += f"\n    {problem}"
         return text
 
 
@@ -119,4 +126,10 @@ def reconcile_all(
     unknown = set(by_kind) - {r.kind for r in reconcilers}
     if unknown:
         raise RuntimeError(f"writes of kinds no Reconciler checks: {sorted(unknown)}")
-    return [reconcile(r.kind, by_kind[r.kind], r.rows(usernames)) for r in reconcilers]
+    outcomes = []
+    for reconciler in reconcilers:
+        outcome = reconcile(reconciler.kind, by_kind[reconciler.kind], reconciler.rows(usernames))
+        if reconciler.checks is not None:
+            outcome.problems = reconciler.checks(usernames)
+        outcomes.append(outcome)
+    return outcomes

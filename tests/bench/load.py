@@ -3,10 +3,10 @@
     .venv/bin/python tests/bench/load.py                          # 50 students, 60 s
     .venv/bin/python tests/bench/load.py --students 5 --duration 10   # smoke
 
-After every student has logged in once, half of the time is spent measuring pages
-alone (the minimal view /livez first, then each page in flow.PAGES, an equal slice
-each, all students in a closed loop), the other half on the journey in flow.STEPS,
-whose writes are then reconciled against the database. Phases rather than interleaving:
+After every student has logged in once, half of the time is spent on the journey in
+flow.STEPS, whose writes are then reconciled against the database, the other half
+measuring pages alone (the minimal view /livez first, then each page in flow.PAGES, an
+equal slice each, all students in a closed loop) over the data the journey left. Phases rather than interleaving:
 a page's requests/s is only comparable with the minimal view's when each has the
 server to itself under the same concurrency; interleaving would tie their counts to the
 flow's mix instead of measuring either.
@@ -42,10 +42,12 @@ def load_phases(duration: float, max_requests: int, students: int) -> list[Phase
     measured = ["minimal", *(f"page {page.url_name}" for page in flow.PAGES)]
     slice_seconds = duration / 2 / len(measured)
     share = max_requests / duration
+    # The journey first, so that the pages are then measured over what it left behind
+    # (an open or finished labeling session, graded attempts), as a learner sees them.
     return [
         PhaseSpec("login", LOGIN_SECONDS, students),
-        *(PhaseSpec(name, slice_seconds, int(share * slice_seconds)) for name in measured),
         PhaseSpec("flow", duration / 2, int(share * duration / 2)),
+        *(PhaseSpec(name, slice_seconds, int(share * slice_seconds)) for name in measured),
     ]
 
 
