@@ -17,6 +17,7 @@ them with :func:`trait_vector`, and call these functions.  That keeps the maths
 unit-testable without a database and reusable for a whole class of learners.
 """
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -346,11 +347,8 @@ def fit_reward_model(
     if n == 0 or k == 0 or not np.any(diffs):
         weights = np.zeros(k)
     else:
-        features = np.vstack([diffs, -diffs])
-        labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
-        classifier = LogisticRegression(fit_intercept=False, C=C, tol=1e-8, max_iter=1000)
-        classifier.fit(features, labels, sample_weight=np.full(2 * n, 0.5))
-        weights = np.asarray(classifier.coef_[0], dtype=np.float64)
+        exact = np.ascontiguousarray(diffs, dtype=np.float64)
+        weights = np.array(_fitted_weights(exact.tobytes(), exact.shape, float(C)))
     pick_losses = _neg_log_sigmoid(diffs @ weights)
     mean_loss = float(pick_losses.mean()) if n else None
     return RewardModel(
@@ -360,6 +358,25 @@ def fit_reward_model(
         pick_losses=pick_losses,
         mean_loss=mean_loss,
     )
+
+
+#: Fits remembered per process. The fit is a pure function of the pick differences and
+#: C, and the labeling pages refit the same finished session on every visit (six picks
+#: over a handful of traits give few distinct inputs across a whole class), so the
+#: solver (most of the profile and policy pages' CPU) runs once per distinct input.
+#: Keyed on the exact bytes of the input: never stale, a few hundred bytes per entry.
+FIT_CACHE_SIZE = 2048
+
+
+@functools.lru_cache(maxsize=FIT_CACHE_SIZE)
+def _fitted_weights(diffs: bytes, shape: tuple[int, int], C: float) -> tuple[float, ...]:
+    differences = np.frombuffer(diffs, dtype=np.float64).reshape(shape)
+    n = shape[0]
+    features = np.vstack([differences, -differences])
+    labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
+    classifier = LogisticRegression(fit_intercept=False, C=C, tol=1e-8, max_iter=1000)
+    classifier.fit(features, labels, sample_weight=np.full(2 * n, 0.5))
+    return tuple(float(w) for w in classifier.coef_[0])
 
 
 # ---------------------------------------------------------------------------

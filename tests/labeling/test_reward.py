@@ -165,6 +165,33 @@ def test_fit_accepts_comparison_list_and_matrices_alike():
     assert np.allclose(from_list.weights, from_matrices.weights)
 
 
+def test_refitting_the_same_picks_reuses_the_fit_and_gives_the_same_model(monkeypatch):
+    from labeling import reward
+
+    reward._fitted_weights.cache_clear()
+    solver_runs = []
+    real_fit = reward.LogisticRegression.fit
+
+    def counting_fit(self, *args, **kwargs):
+        solver_runs.append(1)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(reward.LogisticRegression, "fit", counting_fit)
+
+    first = fit_reward_model(concise_picks(), TRAITS)
+    again = fit_reward_model(concise_picks(), TRAITS)
+    assert len(solver_runs) == 1
+    assert np.array_equal(first.weights, again.weights)
+    assert first.mean_loss == again.mean_loss
+
+    fit_reward_model(concise_picks(), TRAITS, C=4.0)
+    mirrored = fit_reward_model(
+        Picks(CONCISE_REJECTED, CONCISE_CHOSEN), TRAITS
+    )  # other input: fitted anew, and not the cached answer
+    assert len(solver_runs) == 3
+    assert np.allclose(mirrored.weights, -first.weights)
+
+
 def test_mirrored_picks_give_weights_near_zero():
     picks = Picks(
         np.vstack([CONCISE_CHOSEN, CONCISE_REJECTED]),
