@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones.
@@ -70,6 +71,22 @@ class Module(models.Model):
         )
 
 
+@lru_cache(maxsize=4096)
+def _section_path(
+    url_name: str, course: str, module: str, section: str, prefix: str, urlconf: object
+) -> str:
+    """A section's URL. Remembered per process: every section page links the whole
+    outline and its neighbours, and the answer depends only on these arguments (the
+    URLconf and script prefix included, so an override in a test is a new key)."""
+    kwargs = {"course": course, "module": module}
+    if url_name:
+        try:
+            return reverse(url_name, kwargs=kwargs)
+        except NoReverseMatch:
+            pass  # the app that serves it is not installed: fall back to the reading page
+    return reverse("courseware:section", kwargs={**kwargs, "section": section})
+
+
 class Section(models.Model):
     """One step of a module. `url_name` points at the page that teaches it.
 
@@ -107,13 +124,14 @@ class Section(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        kwargs = {"course": self.module.course.slug, "module": self.module.slug}
-        if self.url_name:
-            try:
-                return reverse(self.url_name, kwargs=kwargs)
-            except NoReverseMatch:
-                pass  # the app that serves it is not installed: fall back to the reading page
-        return reverse("courseware:section", kwargs={**kwargs, "section": self.slug})
+        return _section_path(
+            self.url_name,
+            self.module.course.slug,
+            self.module.slug,
+            self.slug,
+            get_script_prefix(),
+            get_urlconf() or settings.ROOT_URLCONF,
+        )
 
 
 class SectionProgress(models.Model):
