@@ -42,6 +42,16 @@ def _parse_int(raw: str | None, *, what: str) -> int:
         raise services.LabelingError(f"That {what} is not valid.", code="bad_input") from None
 
 
+def _mark_done(request: HtmxHttpRequest, context: dict) -> None:
+    """Mark the page's section done, unless the outline read in this request already
+    shows it done (then the write would change nothing: it saves four queries on
+    every later visit)."""
+    section = context["section"]
+    outline = context.get("outline", ())
+    if not any(entry.done for entry in outline if entry.section.pk == section.pk):
+        progress_mark_done(user=request.user, section=section)
+
+
 @require_GET
 @login_required
 def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
@@ -134,7 +144,7 @@ def profile(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     session = selectors.session_latest_finished(user=request.user)
     if session is not None:
         context["profile"] = selectors.learner_profile(user=request.user, session=session)
-        progress_mark_done(user=request.user, section=context["section"])
+        _mark_done(request, context)
     context["open_session"] = selectors.session_open(user=request.user)
     return render(request, "labeling/profile.html", context)
 
@@ -165,7 +175,7 @@ def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     )
     context["policy"] = view
     if "beta" in request.GET and view is not None and view.has_profile:
-        progress_mark_done(user=request.user, section=context["section"])
+        _mark_done(request, context)
     if request.htmx:
         return render(request, "labeling/policy.html#result", context)
     return render(request, "labeling/policy.html", context)
@@ -184,7 +194,7 @@ def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     view = selectors.rlaif_view(user=request.user, principle_slugs=request.GET.getlist("principle"))
     context["rlaif"] = view
     if view.rows:
-        progress_mark_done(user=request.user, section=context["section"])
+        _mark_done(request, context)
     if request.htmx:
         return render(request, "labeling/rlaif.html#result", context)
     return render(request, "labeling/rlaif.html", context)

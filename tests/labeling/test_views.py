@@ -358,10 +358,25 @@ def test_class_agreement_counts_only_classmates_latest_finished_session(
 
 
 @pytest.mark.django_db
+def test_profile_marks_its_section_done_once_and_later_visits_write_nothing(
+    student_client, student, finished_session, content
+):
+    section = content.sections.get(url_name="labeling:profile")
+    student_client.get(url("profile"))
+    done_at = SectionProgress.objects.get(user=student, section=section).done_at
+    assert done_at is not None
+    with CaptureQueriesContext(connection) as again:
+        assert student_client.get(url("profile")).status_code == 200
+    assert not [q for q in again.captured_queries if q["sql"].startswith("UPDATE")]
+    assert SectionProgress.objects.get(user=student, section=section).done_at == done_at
+
+
+@pytest.mark.django_db
 def test_profile_queries_do_not_grow_with_the_class(
     student_client, finished_session, make_classmates, django_assert_num_queries
 ):
     make_classmates(3)
+    student_client.get(url("profile"))  # the first visit also marks the section done
     with CaptureQueriesContext(connection) as small:
         student_client.get(url("profile"))
     make_classmates(27, start=3)
