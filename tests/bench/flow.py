@@ -18,30 +18,26 @@ Three lists plug into the benchmarks:
 put in `Plan.extra` the ids a step needs (pair ids, question ids …) so that the load
 generator never queries the database itself.
 
-Adding the labeling and quiz journey (issue 4 and 5), e.g.:
+The journey (one pass; every pass can repeat):
 
-    def step_six_picks(student: Student) -> list[Write]:
-        plan = student.plan
-        page = student.browser.get("labeling:session", course=plan.course, module=plan.module)
-        writes = []
-        for pair_id in plan.extra["pair_ids"]:
-            side = student.rng.choice(("left", "right"))
-            response = student.browser.post(
-                "labeling:pick", {"pair": str(pair_id), "side": side},
-                course=plan.course, module=plan.module,
-            )
-            writes.append(Write("pick", (student.username, pair_id), acknowledged(response), side))
-        return writes
+1. `labeling:session` — resume the open labeling session, or POST `labeling:session-new`
+   when the last one is finished; the session id is read from the pick form's action;
+2. six POSTs on `labeling:pick` (`pair`, `side`), then `labeling:finish` (→ the profile);
+3. `labeling:profile`;
+4. `quiz:quiz`, POST `quiz:start` (the attempt id is in the redirect's Location: the open
+   attempt, or a new one after a graded one), GET the attempt, POST `quiz:submit` with
+   `q1..q5` = the 1-based place of a choice read from the attempt page;
+5. the module overview, a reading section and its "Done" button.
 
-    def pick_rows(usernames):
-        from labeling.models import Pick
-        return [((user, pair), side) for user, pair, side in Pick.objects.filter(
-            session__user__username__in=usernames).values_list(
-            "session__user__username", "pair_id", "side")]
+`REPLAY_SHARE` of the picks and submits are sent twice in a row (a double click): both
+are reported as writes of the same key, and the reconciliation must still find one row.
+Besides lost / duplicated / orphaned / stale rows, each Reconciler's `checks` look for
+picks without their session, finished sessions without a pick on every pair, graded
+attempts without exactly one answer per question, answers without their attempt.
 
-then append `step_six_picks`, a profile step and a quiz step to STEPS (profile → GET only,
-returning []), `Page("labeling:profile", ...)` and `Page("quiz:quiz", ...)` to PAGES, and
-`Reconciler("pick", pick_rows)` and `Reconciler("quiz-submit", ...)` to RECONCILERS.
+A new step follows the same pattern: a function `(student) -> list[Write]`, its requests
+through `student.browser` (URL names and kwargs, as reverse() takes them), the ids it needs
+from `plan.extra` or from what the server answered (`response.location`, `response.body`).
 
 Choosing keys: a key names exactly one row the database may hold. A changed pick is the
 same key with a new value (the reconciler then checks the row holds the last acknowledged
