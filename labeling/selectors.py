@@ -1024,7 +1024,7 @@ def class_preference_records(*, classroom: Classroom, chunk_size: int = 2000) ->
     texts = _pair_texts()
     picks = (
         class_picks(classroom=classroom)
-        .order_by("session__user_id", "pair__order")
+        .order_by("session_id", "pair__order")
         .values_list("pair_id", "chosen")
     )
     for pair_id, chosen in picks.iterator(chunk_size=chunk_size):
