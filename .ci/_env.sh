@@ -24,5 +24,6 @@ ensure_venv() {
     "$(find_python)" -m venv .venv
   fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+  # Not editable: the project runs from its checkout and packages nothing itself.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev]"
 }

@@ -180,3 +180,57 @@ def overview_panels(*, user, module) -> list[Panel]:
     section.module = module
     status = selectors.labeling_status(user=user)
     return [Panel(template="labeling/panel.html", context={"status": status, "section": section})]
+
+
+# ----------------------------------------------------------------- instructor view
+
+
+def roster_columns(*, classroom):
+    """Per student: finished labeling at least once; picks in their latest session."""
+    from django.db.models import Count, Exists, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from courseware.plugins import RosterColumn
+
+    finished = LabelingSession.objects.filter(user=OuterRef("pk"), finished_at__isnull=False)
+    latest = (
+        LabelingSession.objects.filter(user=OuterRef(OuterRef("pk")))
+        .order_by("-started_at")
+        .values("pk")[:1]
+    )
+    picks = (
+        Pick.objects.filter(session_id=Subquery(latest))
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return [
+        RosterColumn("labeling_finished", "Labeling finished", Exists(finished), kind="bool"),
+        RosterColumn("labeling_picks", "Pairs labeled", Coalesce(Subquery(picks), 0)),
+    ]
+
+
+def class_links(*, classroom):
+    from django.urls import reverse
+
+    from courseware.plugins import ClassLink
+
+    kwargs = {"pk": classroom.pk}
+    return [
+        ClassLink(
+            "Class preferences",
+            reverse("labeling:class-preferences", kwargs=kwargs),
+            "how the class split on each pair, its reward model and labeler agreement",
+        ),
+        ClassLink(
+            "Class preferences (JSONL)",
+            reverse("labeling:class-preferences-jsonl", kwargs=kwargs),
+            "every pick in Hugging Face TRL's conversational preference format",
+        ),
+        ClassLink(
+            "Class preferences (CSV)",
+            reverse("labeling:class-preferences-csv", kwargs=kwargs),
+            "one row per pick, students as pseudonyms",
+        ),
+    ]

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from courseware.models import Enrollment
+from courseware.models import Classroom, Enrollment
 
-from . import reward
+from . import agreement, reward
 from .models import (
     Candidate,
     HeldOutPrompt,
     LabelingSession,
     Pick,
+    PreferencePair,
     Principle,
     Response,
+    ResponseKey,
     ScreenSide,
     SessionPair,
     Trait,
@@ -592,15 +595,20 @@ def rlaif_view(*, user: AbstractBaseUser, principle_slugs: Sequence[str]) -> Rla
 # -------------------------------------------------------------------------- export
 
 
+def preference_record(prompt: str, chosen: str, rejected: str) -> dict:
+    """One pick in TRL's conversational preference format (explicit prompt)."""
+    return {
+        "prompt": [{"role": "user", "content": prompt}],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+    }
+
+
 def preference_records(*, session: LabelingSession) -> list[dict]:
     """The learner's picks in TRL's conversational preference format (explicit prompt)."""
     state = session_state(session=session)
     return [
-        {
-            "prompt": [{"role": "user", "content": item.pair.prompt}],
-            "chosen": [{"role": "assistant", "content": item.chosen.text}],
-            "rejected": [{"role": "assistant", "content": item.rejected.text}],
-        }
+        preference_record(item.pair.prompt, item.chosen.text, item.rejected.text)
         for item in state.items
         if item.picked_side
     ]
@@ -609,3 +617,440 @@ def preference_records(*, session: LabelingSession) -> list[dict]:
 def session_for_export(*, user: AbstractBaseUser) -> LabelingSession | None:
     """The latest finished session, else the open one (its picks so far)."""
     return session_latest_finished(user=user) or session_open(user=user)
+
+
+# --------------------------------------------------------------------- class view
+#
+# The instructor's view of a class. Every figure comes from a fixed number of
+# queries whatever the class size: one GROUP BY over the class's picks for the
+# splits, position bias and agreement; one values_list over the same picks for the
+# per-learner fits (numpy, batched); the pairs, traits and held-out prompts.
+
+
+def class_latest_sessions(*, classroom: Classroom) -> QuerySet[LabelingSession]:
+    """Each enrolled student's latest finished session: what counts for the class."""
+    students = Enrollment.objects.filter(classroom=classroom).values("student_id")
+    return LabelingSession.objects.filter(user_id__in=students).latest_finished_per_user()
+
+
+def class_picks(*, classroom: Classroom) -> QuerySet[Pick]:
+    return Pick.objects.filter(session__in=class_latest_sessions(classroom=classroom))
+
+
+@dataclass
+class PairSummary:
+    pair: PreferencePair
+    response_a: Response
+    response_b: Response
+    chose_a: int
+    chose_b: int
+    chose_left: int
+
+    @property
+    def total(self) -> int:
+        return self.chose_a + self.chose_b
+
+    @property
+    def share_a(self) -> float | None:
+        split = agreement.pair_split([self.chose_a, self.chose_b])
+        return split[0] if split else None
+
+    @property
+    def share_b(self) -> float | None:
+        split = agreement.pair_split([self.chose_a, self.chose_b])
+        return split[1] if split else None
+
+    @property
+    def left(self) -> agreement.Estimate:
+        return agreement.position_bias(self.chose_left, self.total)
+
+    @property
+    def majority(self) -> str | None:
+        if self.chose_a == self.chose_b:
+            return None
+        return ResponseKey.A if self.chose_a > self.chose_b else ResponseKey.B
+
+
+#: The per-trait spread charts (SVG user units; scaled by CSS).
+SPREAD_WIDTH = 320
+SPREAD_HEIGHT = 96
+SPREAD_AXIS = 80  # y of the baseline; labels below it
+SPREAD_BINS = 16
+
+
+@dataclass
+class SpreadBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    low: float
+    high: float
+    count: int
+
+
+@dataclass
+class TraitSpread:
+    """How individual learners' weights on one trait are spread, beside the class model's."""
+
+    trait: Trait
+    class_weight: float
+    n: int
+    minimum: float
+    q1: float
+    median: float
+    q3: float
+    maximum: float
+    bars: list[SpreadBar]
+    class_x: float
+    low: float
+    high: float
+    zero_x: float | None
+
+
+@dataclass
+class HeldOutSummary:
+    prompt: HeldOutPrompt
+    candidates: list[Candidate]
+    class_rewards: list[float]
+    class_best: Candidate
+    learner_counts: list[int]
+    n_learners: int
+
+    @property
+    def rows(self) -> list[tuple[Candidate, float, int, float | None, bool]]:
+        """(candidate, class reward, learners whose best-of-n it is, their share, class pick)."""
+        return [
+            (
+                candidate,
+                self.class_rewards[i],
+                self.learner_counts[i],
+                self.learner_counts[i] / self.n_learners if self.n_learners else None,
+                candidate.pk == self.class_best.pk,
+            )
+            for i, candidate in enumerate(self.candidates)
+        ]
+
+    @property
+    def learners_agreeing(self) -> int:
+        index = next(i for i, c in enumerate(self.candidates) if c.pk == self.class_best.pk)
+        return self.learner_counts[index]
+
+
+@dataclass
+class Outlier:
+    user_id: int
+    name: str
+    with_majority: int
+    pairs: int
+    pseudonym: str = ""
+
+
+@dataclass
+class ClassPreferences:
+    classroom: Classroom
+    space: TraitSpace
+    pairs: list[PairSummary]
+    learners: int
+    left: agreement.Estimate
+    pairwise: float | None
+    kappa: float | None
+    class_model: reward.RewardModel
+    spreads: list[TraitSpread]
+    heldout: list[HeldOutSummary]
+    outliers: list[Outlier]
+    spread_chart: dict = field(default_factory=dict)
+
+    @property
+    def pairwise_percent(self) -> float | None:
+        return None if self.pairwise is None else self.pairwise * 100
+
+
+def pick_count_table(pairs: Sequence[PairSummary]) -> np.ndarray:
+    """Pairs x (chose A, chose B): the items x categories table for Fleiss' kappa."""
+    return np.array([[p.chose_a, p.chose_b] for p in pairs], dtype=np.int64).reshape(-1, 2)
+
+
+def _spread(
+    trait: Trait, values: np.ndarray, class_weight: float, low: float, high: float
+) -> TraitSpread:
+    span = high - low
+    bins = np.linspace(low, high, SPREAD_BINS + 1)
+    counts, _ = np.histogram(np.clip(values, low, high), bins=bins)
+    top = int(counts.max()) if counts.size and counts.max() else 1
+    bar_width = SPREAD_WIDTH / SPREAD_BINS
+    bars = [
+        SpreadBar(
+            x=i * bar_width,
+            y=SPREAD_AXIS - int(n) / top * (SPREAD_AXIS - 8),
+            width=bar_width - 1,
+            height=int(n) / top * (SPREAD_AXIS - 8),
+            low=float(bins[i]),
+            high=float(bins[i + 1]),
+            count=int(n),
+        )
+        for i, n in enumerate(counts)
+    ]
+
+    def x_of(value: float) -> float:
+        return (min(max(value, low), high) - low) / span * SPREAD_WIDTH
+
+    q = np.quantile(values, [0.0, 0.25, 0.5, 0.75, 1.0]) if values.size else np.zeros(5)
+    return TraitSpread(
+        trait=trait,
+        class_weight=class_weight,
+        n=int(values.size),
+        minimum=float(q[0]),
+        q1=float(q[1]),
+        median=float(q[2]),
+        q3=float(q[3]),
+        maximum=float(q[4]),
+        bars=bars,
+        class_x=x_of(class_weight),
+        low=low,
+        high=high,
+        zero_x=x_of(0.0) if low < 0 < high else None,
+    )
+
+
+def trait_spreads(
+    space: TraitSpace, weights: np.ndarray, class_weights: np.ndarray
+) -> list[TraitSpread]:
+    """One histogram per trait over a shared range (so the charts compare)."""
+    everything = np.concatenate([weights.ravel(), class_weights.ravel(), [0.0]])
+    low = math.floor(float(everything.min()))
+    high = math.ceil(float(everything.max()))
+    if high - low < 2:
+        low, high = low - 1, high + 1
+    return [
+        _spread(trait, weights[:, j], float(class_weights[j]), low, high)
+        for j, trait in enumerate(space.traits)
+    ]
+
+
+def _learner_arrays(
+    *, classroom: Classroom, pair_index: dict[int, int], differences: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From ONE query: each learner's picks as (user ids, (L, P, k) differences,
+    (L, P) mask, (L, P) chosen-A flags)."""
+    rows = np.array(
+        list(
+            class_picks(classroom=classroom)
+            .order_by()
+            .values_list("session__user_id", "pair_id", "chosen")
+        ),
+        dtype=object,
+    ).reshape(-1, 3)
+    n_pairs = len(pair_index)
+    if rows.shape[0] == 0:
+        return (
+            np.empty(0, dtype=np.int64),
+            np.zeros((0, n_pairs, differences.shape[-1])),
+            np.zeros((0, n_pairs)),
+            np.zeros((0, n_pairs), dtype=bool),
+        )
+    users = rows[:, 0].astype(np.int64)
+    known = np.array([pid in pair_index for pid in rows[:, 1]], dtype=bool)
+    users, rows = users[known], rows[known]
+    user_ids, learner = np.unique(users, return_inverse=True)
+    column = np.array([pair_index[pid] for pid in rows[:, 1]], dtype=np.int64)
+    chose_a = rows[:, 2] == ResponseKey.A
+    mask = np.zeros((user_ids.size, n_pairs))
+    mask[learner, column] = 1.0
+    picked_a = np.zeros((user_ids.size, n_pairs), dtype=bool)
+    picked_a[learner, column] = chose_a
+    # differences[p] is A - B; a learner who chose B has the opposite sign.
+    sign = np.where(picked_a, 1.0, -1.0) * mask
+    learner_differences = sign[:, :, None] * differences[None, :, :]
+    return user_ids, learner_differences, mask, picked_a
+
+
+def class_preferences(*, classroom: Classroom) -> ClassPreferences:
+    """Everything on the class preferences page, in a fixed number of queries."""
+    from django.contrib.auth import get_user_model
+
+    from courseware.selectors import pseudonym
+
+    space = trait_space()
+    pair_objects = list(
+        PreferencePair.objects.prefetch_related(
+            Prefetch("responses", queryset=Response.objects.order_by("key"))
+        )
+    )
+    grouped = (
+        class_picks(classroom=classroom)
+        .values("pair_id", "chosen", "chosen_left")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in grouped:
+        entry = counts.setdefault(row["pair_id"], {"a": 0, "b": 0, "left": 0})
+        entry[row["chosen"]] += row["n"]
+        if row["chosen_left"]:
+            entry["left"] += row["n"]
+    pairs = []
+    for pair in pair_objects:
+        responses = {r.key: r for r in pair.responses.all()}
+        if set(responses) != {ResponseKey.A, ResponseKey.B}:
+            continue
+        if not pair.is_active and pair.pk not in counts:
+            continue
+        entry = counts.get(pair.pk, {"a": 0, "b": 0, "left": 0})
+        pairs.append(
+            PairSummary(
+                pair=pair,
+                response_a=responses[ResponseKey.A],
+                response_b=responses[ResponseKey.B],
+                chose_a=entry["a"],
+                chose_b=entry["b"],
+                chose_left=entry["left"],
+            )
+        )
+    table = pick_count_table(pairs)
+    total = int(table.sum())
+    left = agreement.position_bias(sum(p.chose_left for p in pairs), total)
+
+    # The class reward model: one Bradley-Terry fit over every pick, from the counts.
+    k = len(space.traits)
+    differences = np.array(
+        [space.vector(p.response_a.traits) - space.vector(p.response_b.traits) for p in pairs]
+    ).reshape(len(pairs), k)
+    class_rows = np.concatenate([differences, -differences])[None, :, :]
+    class_counts = np.concatenate([table[:, 0], table[:, 1]])[None, :]
+    class_weights = reward.fit_reward_models(class_rows, class_counts)[0]
+    class_model = reward.RewardModel(
+        trait_names=tuple(space.slugs),
+        weights=class_weights,
+        C=reward.DEFAULT_C,
+        pick_losses=np.empty(0),
+        mean_loss=None,
+    )
+
+    # Every learner's own model, all at once.
+    pair_index = {p.pair.pk: i for i, p in enumerate(pairs)}
+    user_ids, learner_differences, mask, picked_a = _learner_arrays(
+        classroom=classroom, pair_index=pair_index, differences=differences
+    )
+    learner_weights = reward.fit_reward_models(learner_differences, mask)
+
+    heldout = []
+    for prompt in heldout_prompts():
+        candidates = list(prompt.candidates.all())
+        if not candidates:
+            continue
+        matrix = np.stack([space.vector(c.traits) for c in candidates])
+        class_rewards = matrix @ class_weights
+        best = int(np.argmax(class_rewards))
+        if user_ids.size:
+            choices = np.argmax(learner_weights @ matrix.T, axis=1)
+            learner_counts = np.bincount(choices, minlength=len(candidates)).tolist()
+        else:
+            learner_counts = [0] * len(candidates)
+        heldout.append(
+            HeldOutSummary(
+                prompt=prompt,
+                candidates=candidates,
+                class_rewards=[float(r) for r in class_rewards],
+                class_best=candidates[best],
+                learner_counts=learner_counts,
+                n_learners=int(user_ids.size),
+            )
+        )
+
+    # The labelers furthest from the class majority (a prompt for a conversation).
+    outliers = []
+    majority = np.array([{ResponseKey.A: 1, ResponseKey.B: 0}.get(p.majority, -1) for p in pairs])
+    if user_ids.size:
+        decided = (mask > 0) & (majority[None, :] >= 0)
+        agrees = (picked_a == (majority[None, :] == 1)) & decided
+        with_majority = agrees.sum(axis=1)
+        considered = decided.sum(axis=1)
+        order = np.lexsort((user_ids, with_majority - considered))[:OUTLIERS_SHOWN]
+        order = [i for i in order if considered[i] and with_majority[i] < considered[i]]
+        names = dict(
+            get_user_model()
+            .objects.filter(pk__in=[int(user_ids[i]) for i in order])
+            .values_list("pk", "username")
+        )
+        outliers = [
+            Outlier(
+                user_id=int(user_ids[i]),
+                name=names.get(int(user_ids[i]), ""),
+                with_majority=int(with_majority[i]),
+                pairs=int(considered[i]),
+            )
+            for i in order
+        ]
+    for outlier in outliers:
+        outlier.pseudonym = pseudonym(classroom_id=classroom.pk, user_id=outlier.user_id)
+
+    return ClassPreferences(
+        classroom=classroom,
+        space=space,
+        pairs=pairs,
+        learners=int(user_ids.size),
+        left=left,
+        pairwise=agreement.pairwise_agreement(table),
+        kappa=agreement.fleiss_kappa(table),
+        class_model=class_model,
+        spreads=trait_spreads(space, learner_weights.reshape(-1, k), class_weights),
+        heldout=heldout,
+        outliers=outliers,
+        spread_chart={
+            "width": SPREAD_WIDTH,
+            "height": SPREAD_HEIGHT,
+            "axis": SPREAD_AXIS,
+        },
+    )
+
+
+#: How many labelers "furthest from the class majority" the page names.
+OUTLIERS_SHOWN = 5
+
+
+# ------------------------------------------------------------------ class exports
+
+
+def _pair_texts() -> dict[int, tuple[str, dict[str, str]]]:
+    """pair id -> (prompt, {key: response text}): two queries."""
+    pairs = PreferencePair.objects.prefetch_related("responses")
+    return {p.pk: (p.prompt, {r.key: r.text for r in p.responses.all()}) for p in pairs}
+
+
+def class_preference_records(*, classroom: Classroom, chunk_size: int = 2000) -> Iterator[dict]:
+    """The class's picks as TRL conversational preference records, read in chunks
+    from a server-side cursor (a class of 10,000 is never in memory at once)."""
+    texts = _pair_texts()
+    picks = (
+        class_picks(classroom=classroom)
+        .order_by("session_id", "pair__order")
+        .values_list("pair_id", "chosen")
+    )
+    for pair_id, chosen in picks.iterator(chunk_size=chunk_size):
+        prompt, responses = texts[pair_id]
+        rejected = ResponseKey.B if chosen == ResponseKey.A else ResponseKey.A
+        yield preference_record(prompt, responses[chosen], responses[rejected])
+
+
+CLASS_CSV_HEADER = ["student", "pair", "chosen", "shown_left"]
+
+
+def class_preference_rows(*, classroom: Classroom, chunk_size: int = 2000) -> Iterator[list]:
+    """CSV rows: student pseudonym (never the username), pair, chosen, the response
+    shown on the left. One query, streamed."""
+    from courseware.selectors import pseudonym
+
+    yield CLASS_CSV_HEADER
+    picks = (
+        class_picks(classroom=classroom)
+        .order_by("session__user_id", "pair__order")
+        .values_list("session__user_id", "pair__slug", "chosen", "chosen_left")
+    )
+    names: dict[int, str] = {}
+    for user_id, pair_slug, chosen, chosen_left in picks.iterator(chunk_size=chunk_size):
+        if user_id not in names:
+            names.clear()  # rows come grouped by student: keep one name at a time
+            names[user_id] = pseudonym(classroom_id=classroom.pk, user_id=user_id)
+        other = ResponseKey.B if chosen == ResponseKey.A else ResponseKey.A
+        yield [names[user_id], pair_slug, chosen, chosen if chosen_left else other]

@@ -16,3 +16,22 @@ urlpatterns = [
     path(f"{PREFIX}policy/", views.policy, name="policy"),
     path(f"{PREFIX}rlaif/", views.rlaif, name="rlaif"),
 ]
+
+# The instructor's class view (teach/ pages; courseware owns the class page itself).
+urlpatterns += [
+    path(
+        "teach/classes/<int:pk>/preferences/",
+        views.class_preferences,
+        name="class-preferences",
+    ),
+    path(
+        "teach/classes/<int:pk>/preferences.jsonl",
+        views.class_preferences_jsonl,
+        name="class-preferences-jsonl",
+    ),
+    path(
+        "teach/classes/<int:pk>/preferences.csv",
+        views.class_preferences_csv,
+        name="class-preferences-csv",
+    ),
+]

@@ -6,14 +6,15 @@ import json
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from courseware import csv_rows
 from courseware import selectors as course_selectors
 from courseware.services import progress_mark_done
-from courseware.views import HtmxHttpRequest, section_context
+from courseware.views import HtmxHttpRequest, _instructor_only, names_hidden, section_context
 
 from . import selectors, services
 
@@ -198,3 +199,47 @@ def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
         return render(request, "labeling/rlaif.html#result", context)
     return render(request, "labeling/rlaif.html", context)
+
+
+# ------------------------------------------------------------------- instructor pages
+
+
+@require_GET
+@login_required
+def class_preferences(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """What the class prefers: splits, position bias, reward models, agreement."""
+    _instructor_only(request)
+    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    context = {
+        "classroom": classroom,
+        "prefs": selectors.class_preferences(classroom=classroom),
+        "hide_names": names_hidden(request),
+    }
+    return render(request, "labeling/class_preferences.html", context)
+
+
+@require_GET
+@login_required
+def class_preferences_jsonl(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every pick of the class, one TRL conversational preference record per line, streamed."""
+    _instructor_only(request)
+    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    records = selectors.class_preference_records(classroom=classroom)
+    response = StreamingHttpResponse(
+        (json.dumps(record, ensure_ascii=False) + "\n" for record in records),
+        content_type="application/jsonl; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="class-{classroom.pk}-preferences.jsonl"'
+    )
+    return response
+
+
+@require_GET
+@login_required
+def class_preferences_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every pick of the class as CSV with pseudonyms (never usernames), streamed."""
+    _instructor_only(request)
+    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    rows = selectors.class_preference_rows(classroom=classroom)
+    return csv_rows.streaming_csv(rows, filename=f"class-{classroom.pk}-preferences.csv")

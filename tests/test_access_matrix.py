@@ -137,6 +137,16 @@ EXPECTED: dict[str, Case] = {
     "labeling:profile": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:policy": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:rlaif": Case(logged_in(200), kwargs=module_kwargs),
+    # --- labeling, instructor class view (issue 6) ----------------------------------------
+    "labeling:class-preferences": Case(
+        TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}
+    ),
+    "labeling:class-preferences-jsonl": Case(
+        TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}
+    ),
+    "labeling:class-preferences-csv": Case(
+        TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}
+    ),
     # --- accounts (django.contrib.auth) ------------------------------------------------------
     "login": Case(same(200)),
     "logout": Case(same(302), method="post"),

@@ -118,8 +118,6 @@ def test_label_by_keyboard_then_profile_policy_rlaif_and_export(
 
 
 def test_the_same_flow_works_with_javascript_off(nojs_page, live_server, student, content):
-    # No axe here: axe-core is JavaScript and hangs in a page with JavaScript disabled.
-    # The same templates are checked with axe in the test above.
     page = nojs_page
     log_in(page)
     page.goto(f"{BASE}/label/")
@@ -131,6 +129,7 @@ def test_the_same_flow_works_with_javascript_off(nojs_page, live_server, student
         page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All 6 pairs picked")).to_be_visible()
     expect(page.get_by_text("Keyboard: press 1")).to_be_hidden()
+    assert_accessible(page)
 
     tab_to(page, "Change pick 1")
     page.keyboard.press("Enter")
@@ -152,6 +151,7 @@ def test_the_same_flow_works_with_javascript_off(nojs_page, live_server, student
     tab_to(page, "Show")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=re.compile("^β = 0.2:"))).to_be_visible()
+    assert_accessible(page)
 
     page.goto(f"{BASE}/rlaif/")
     tab_to(page, "Avoid harm")

@@ -148,7 +148,7 @@ def test_without_javascript_the_server_names_the_gap_and_keeps_the_answers(
     expect(page.locator("#quiz-errors")).to_contain_text("Question 3 not answered yet")
     for position in (1, 2, 4, 5):
         expect(page.locator(f"#q{position}-{key[position]}")).to_be_checked()
-    # (axe needs JavaScript: this page is checked with JS on in the test above.)
+    assert_accessible(page)
     page.locator(f"#q3-{key[3]}").check()
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", level=2, name="Passed: 5 of 5")).to_be_visible()

@@ -142,7 +142,7 @@ def test_comparison_viewer_works_without_javascript(nojs_page, live_server, stud
     expect(page).to_have_url(re.compile(r"\?prompt=headache$"))
     expect(page.locator("#compare-panel h2")).to_have_text("A three-day headache")
     expect(page.locator("#compare-panel article")).to_have_count(3)
-    # (no axe run here: axe needs JavaScript; the same markup is checked in the JS tests)
+    assert_accessible(page)
 
     page.goto(f"{BASE}/compare/guess/")
     page.get_by_label("SFT model").check()
@@ -160,6 +160,7 @@ def test_pipeline_and_demo_work_without_javascript(nojs_page, live_server, stude
     page.get_by_role("button", name="Score it").click()
     expect(page).to_have_url(re.compile(r"\?sentence=in\+the\+beginning$"))
     expect(page.locator("#score-result")).to_contain_text("perplexity")
+    assert_accessible(page)
 
 
 def test_comparison_stacks_on_a_phone(phone_page, live_server, student, content):
