@@ -351,5 +351,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exception(), OperationalError | InterfaceError):
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
+        response.database_disconnected = True  # ReplayAfterDisconnectMiddleware retries once
         return response
     return HttpResponseServerError(loader.get_template("500.html").render())

@@ -121,3 +121,45 @@ def test_healthz_is_200_when_the_pool_hands_out_a_working_connection(client):
         response = client.get(reverse("healthz"))
     assert response.status_code == 200
     pool.connection.return_value.__enter__.return_value.execute.assert_called_once_with("SELECT 1")
+
+
+@pytest.mark.django_db
+def test_a_request_whose_connection_dropped_is_replayed_once(student, content):
+    from django.test import Client
+
+    from courseware import selectors
+
+    student_client = Client(raise_request_exception=False)
+    student_client.force_login(student)
+    real = selectors.module_outline
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    with mock.patch("courseware.views.selectors.module_outline", side_effect=flaky):
+        response = student_client.get(content.get_absolute_url())
+    assert response.status_code == 200
+    assert len(calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_lasting_outage_still_answers_503_after_one_replay(student, content):
+    from django.test import Client
+
+    student_client = Client(raise_request_exception=False)
+    student_client.force_login(student)
+    calls = []
+
+    def down(**kwargs):
+        calls.append(1)
+        raise OperationalError("connection refused")
+
+    with mock.patch("courseware.views.selectors.module_outline", side_effect=down):
+        response = student_client.get(content.get_absolute_url())
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert len(calls) == 2
