@@ -19,6 +19,7 @@ from courseware.plugins import ClassLink, Panel, RosterColumn
 
 from . import selectors
 from .draw import draw_questions, shuffled
+from .grading import DEFAULT_PASS_MARK, QUESTIONS_PER_ATTEMPT
 from .models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -42,6 +43,20 @@ def validate_question_data(data: dict) -> None:
         raise ContentError(f"{where}: every choice needs a text and an explanation")
 
 
+def validate_quiz_data(data: dict) -> None:
+    """Enough questions for one attempt, and a pass mark an attempt can reach."""
+    quiz = data.get("quiz", {})
+    needed = quiz.get("questions_per_attempt", QUESTIONS_PER_ATTEMPT)
+    pass_mark = quiz.get("pass_mark", DEFAULT_PASS_MARK)
+    active = sum(question.get("is_active", True) for question in data.get("questions", []))
+    if active < needed:
+        raise ContentError(
+            f"quiz {quiz.get('title')!r}: {active} active questions, each attempt draws {needed}"
+        )
+    if not 0 <= pass_mark <= needed:
+        raise ContentError(f"quiz {quiz.get('title')!r}: pass mark {pass_mark} is above {needed}")
+
+
 @transaction.atomic
 def load_content(*, stdout) -> None:
     """Create the quiz and any question that is missing; never overwrite existing rows,
@@ -51,6 +66,7 @@ def load_content(*, stdout) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         for question in data["questions"]:
             validate_question_data(question)
+        validate_quiz_data(data)
         module = Module.objects.get(course__slug=data["course"], slug=data["module"])
         quiz, created = Quiz.objects.get_or_create(module=module, defaults=data["quiz"])
         made += created

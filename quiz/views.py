@@ -21,6 +21,8 @@ URL_NAME = "quiz:quiz"
 def _context(request: HtmxHttpRequest, course: str, module: str) -> dict:
     context = section_context(request, course=course, module=module, url_name=URL_NAME)
     context["quiz"] = selectors.quiz_for_module(module=context["module"])
+    # Only passing marks the quiz done: the shared pager shows this instead of "Done".
+    context["hide_done"] = "Passing the quiz marks this section done."
     return context
 
 
@@ -44,7 +46,14 @@ def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 @login_required
 def attempt_start(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = _context(request, course, module)
-    attempt = services.attempt_start(user=request.user, quiz=context["quiz"])
+    try:
+        attempt = services.attempt_start(user=request.user, quiz=context["quiz"])
+    except services.QuizUnavailableError as exc:
+        # Not the learner's fault and not a crash: say what is wrong (409: the quiz's
+        # state, not the request, is the problem).
+        context["summary"] = selectors.score_summary(user=request.user, quiz=context["quiz"])
+        context["error"] = exc.message
+        return render(request, "quiz/quiz.html", context, status=409)
     return redirect(_attempt_url("attempt", context, attempt))
 
 
