@@ -126,10 +126,18 @@ def section_detail(
     return render(request, "courseware/section.html", context)
 
 
+# Sections that only their activity marks done (the quiz: by passing it), never the
+# pager's "Done" button; their pages hide the button (context `hide_done`).
+DONE_BY_ACTIVITY_ONLY = {"quiz:quiz": "Pass the quiz to mark this section done."}
+
+
 @require_POST
 @login_required
 def section_done(request: HtmxHttpRequest, course: str, module: str, section: str) -> HttpResponse:
     section_obj = selectors.section_get(course=course, module=module, section=section)
+    if section_obj.url_name in DONE_BY_ACTIVITY_ONLY:
+        context = {"section": section_obj, "reason": DONE_BY_ACTIVITY_ONLY[section_obj.url_name]}
+        return render(request, "courseware/section_done_refused.html", context, status=409)
     services.progress_mark_done(user=request.user, section=section_obj)
     outline = selectors.module_outline(module=section_obj.module, user=request.user)
     _, following = selectors.outline_neighbours(outline, section_obj)

@@ -49,8 +49,52 @@ class ChoiceInline(admin.StackedInline):
     fields = ["order", "text", "is_correct", "explanation"]
 
 
+def bank_too_small_message(active: int, needed: int) -> str:
+    return (
+        f"The quiz would have {active} active question{'s' if active != 1 else ''} and each "
+        f"attempt draws {needed}: learners could not start it. Add or activate questions "
+        "first, or lower the questions per attempt."
+    )
+
+
+class QuestionForm(forms.ModelForm):
+    """A question may not leave its quiz with fewer active questions than an attempt draws."""
+
+    def clean(self):
+        cleaned = super().clean()
+        old = self.instance
+        if not old.pk or not old.is_active:
+            return cleaned
+        leaving = not cleaned.get("is_active") or cleaned.get("quiz") != old.quiz
+        if leaving:
+            quiz = Quiz.objects.get(pk=old.quiz_id)
+            rest = Question.objects.filter(quiz=quiz, is_active=True).exclude(pk=old.pk).count()
+            if rest < quiz.questions_per_attempt:
+                raise forms.ValidationError(
+                    bank_too_small_message(rest, quiz.questions_per_attempt)
+                )
+        return cleaned
+
+
+class QuestionInlineFormSet(forms.BaseInlineFormSet):
+    """On the quiz's page: enough active questions for one attempt's draw."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            return  # a quiz without questions yet: its page says it cannot start
+        active = sum(bool(form.cleaned_data.get("is_active")) for form in kept)
+        needed = self.instance.questions_per_attempt
+        if needed and active < needed:
+            raise forms.ValidationError(bank_too_small_message(active, needed))
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionForm
     list_display = ["order", "slug", "topic", "quiz", "is_active"]
     list_display_links = ["slug"]
     list_filter = ["quiz", "topic", "is_active"]
@@ -60,6 +104,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 class QuestionInline(admin.TabularInline):
     model = Question
+    formset = QuestionInlineFormSet
     extra = 0
     fields = ["order", "slug", "topic", "is_active"]
     show_change_link = True

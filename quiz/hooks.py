@@ -9,13 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from courseware.models import Module
-from courseware.plugins import Panel
+from courseware.plugins import ClassLink, Panel, RosterColumn
 
 from . import selectors
 from .draw import draw_questions, shuffled
+from .grading import DEFAULT_PASS_MARK, QUESTIONS_PER_ATTEMPT
 from .models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -39,6 +43,20 @@ def validate_question_data(data: dict) -> None:
         raise ContentError(f"{where}: every choice needs a text and an explanation")
 
 
+def validate_quiz_data(data: dict) -> None:
+    """Enough questions for one attempt, and a pass mark an attempt can reach."""
+    quiz = data.get("quiz", {})
+    needed = quiz.get("questions_per_attempt", QUESTIONS_PER_ATTEMPT)
+    pass_mark = quiz.get("pass_mark", DEFAULT_PASS_MARK)
+    active = sum(question.get("is_active", True) for question in data.get("questions", []))
+    if active < needed:
+        raise ContentError(
+            f"quiz {quiz.get('title')!r}: {active} active questions, each attempt draws {needed}"
+        )
+    if not 0 <= pass_mark <= needed:
+        raise ContentError(f"quiz {quiz.get('title')!r}: pass mark {pass_mark} is above {needed}")
+
+
 @transaction.atomic
 def load_content(*, stdout) -> None:
     """Create the quiz and any question that is missing; never overwrite existing rows,
@@ -48,6 +66,7 @@ def load_content(*, stdout) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         for question in data["questions"]:
             validate_question_data(question)
+        validate_quiz_data(data)
         module = Module.objects.get(course__slug=data["course"], slug=data["module"])
         quiz, created = Quiz.objects.get_or_create(module=module, defaults=data["quiz"])
         made += created
@@ -72,6 +91,47 @@ def overview_panels(*, user, module) -> list[Panel]:
         return []
     summary = selectors.score_summary(user=user, quiz=quiz)
     return [Panel("quiz/panel.html", {"quiz": quiz, "module": module, "summary": summary})]
+
+
+def roster_columns(*, classroom) -> list[RosterColumn]:
+    """Best and latest score, passed, attempts: one subquery each, no extra query.
+
+    The course's quiz is itself a subquery (PostgreSQL evaluates it once), so the
+    hook costs nothing until the roster query runs.
+    """
+    quiz_id = (
+        Quiz.objects.filter(module__course_id=classroom.course_id)
+        .order_by("module__number")
+        .values("pk")[:1]
+    )
+    mine = Attempt.objects.submitted().filter(quiz=Subquery(quiz_id), user=OuterRef("pk"))
+    per_user = mine.order_by().values("user")
+    return [
+        RosterColumn(
+            "quiz_best", "Best quiz score", Subquery(per_user.annotate(m=Max("score")).values("m"))
+        ),
+        RosterColumn(
+            "quiz_latest",
+            "Latest quiz score",
+            Subquery(mine.order_by("-number").values("score")[:1]),
+        ),
+        RosterColumn("quiz_passed", "Quiz passed", Exists(mine.filter(passed=True)), kind="bool"),
+        RosterColumn(
+            "quiz_attempt_count",
+            "Quiz attempts",
+            Coalesce(Subquery(per_user.annotate(n=Count("pk")).values("n")), 0),
+        ),
+    ]
+
+
+def class_links(*, classroom) -> list[ClassLink]:
+    return [
+        ClassLink(
+            "Quiz analytics",
+            reverse("quiz:class", kwargs={"pk": classroom.pk}),
+            "score distribution, pass rate, attempts, and how each question performs",
+        )
+    ]
 
 
 # ----------------------------------------------------------------------- demo data

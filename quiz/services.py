@@ -25,6 +25,10 @@ QUIZ_URL_NAME = "quiz:quiz"
 _system_rng = random.SystemRandom()
 
 
+class QuizUnavailableError(ValidationError):
+    """The quiz cannot start an attempt (its active bank is too small)."""
+
+
 class AnswerError(ValidationError):
     """A submission that does not fit the attempt (tampered or malformed ids)."""
 
@@ -57,6 +61,12 @@ def attempt_start(
         "pk", "topic"
     ):
         by_topic[topic].append(question_id)
+    available = sum(len(ids) for ids in by_topic.values())
+    if available < quiz.questions_per_attempt:
+        raise QuizUnavailableError(
+            f"This quiz cannot start: it needs {quiz.questions_per_attempt} questions and "
+            f"only {available} are active. Please tell your instructor; nothing was saved."
+        )
     drawn = draw_questions(by_topic, quiz.questions_per_attempt, rng)
     choices: dict[int, list[int]] = defaultdict(list)
     for choice_id, question_id in (

@@ -13,3 +13,8 @@ urlpatterns = [
     path(f"{prefix}attempts/<int:pk>/submit/", views.attempt_submit, name="submit"),
     path(f"{prefix}attempts/<int:pk>/result/", views.attempt_result, name="result"),
 ]
+
+# The instructor's view of a class (issue 6).
+urlpatterns += [
+    path("teach/classes/<int:pk>/quiz/", views.class_analytics, name="class"),
+]

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from courseware.views import HtmxHttpRequest, section_context
+from courseware import selectors as courseware_selectors
+from courseware.views import HtmxHttpRequest, _instructor_only, section_context
 
-from . import selectors, services
+from . import grading, selectors, services
 from .models import Attempt
 
 URL_NAME = "quiz:quiz"
@@ -20,6 +21,8 @@ URL_NAME = "quiz:quiz"
 def _context(request: HtmxHttpRequest, course: str, module: str) -> dict:
     context = section_context(request, course=course, module=module, url_name=URL_NAME)
     context["quiz"] = selectors.quiz_for_module(module=context["module"])
+    # Only passing marks the quiz done: the shared pager shows this instead of "Done".
+    context["hide_done"] = "Passing the quiz marks this section done."
     return context
 
 
@@ -43,7 +46,14 @@ def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 @login_required
 def attempt_start(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = _context(request, course, module)
-    attempt = services.attempt_start(user=request.user, quiz=context["quiz"])
+    try:
+        attempt = services.attempt_start(user=request.user, quiz=context["quiz"])
+    except services.QuizUnavailableError as exc:
+        # Not the learner's fault and not a crash: say what is wrong (409: the quiz's
+        # state, not the request, is the problem).
+        context["summary"] = selectors.score_summary(user=request.user, quiz=context["quiz"])
+        context["error"] = exc.message
+        return render(request, "quiz/quiz.html", context, status=409)
     return redirect(_attempt_url("attempt", context, attempt))
 
 
@@ -121,3 +131,27 @@ def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) 
         return redirect(_attempt_url("attempt", context, attempt))
     context.update(attempt=attempt, results=selectors.attempt_result(attempt=attempt))
     return render(request, "quiz/result.html", context)
+
+
+@require_GET
+@login_required
+def class_analytics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The class's quiz results for its instructors: aggregates only, no names."""
+    _instructor_only(request)
+    classroom = courseware_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    quiz = selectors.quiz_for_course(course_id=classroom.course_id)
+    analytics = selectors.class_quiz_analytics(classroom=classroom, quiz=quiz) if quiz else None
+    return render(
+        request,
+        "quiz/class.html",
+        {"classroom": classroom, "quiz": quiz, "analytics": analytics, "grading": GRADING},
+    )
+
+
+# Thresholds named on the page, so the text and the flags cannot disagree.
+GRADING = {
+    "group_percent": round(grading.DEFAULT_GROUP_FRACTION * 100),
+    "very_hard": grading.VERY_HARD_FACILITY,
+    "very_easy": grading.VERY_EASY_FACILITY,
+    "low_discrimination": grading.LOW_DISCRIMINATION,
+}

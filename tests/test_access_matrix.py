@@ -120,6 +120,8 @@ EXPECTED: dict[str, Case] = {
         OWNER_ONLY | {"student": 302},  # not submitted yet: back to the attempt
         kwargs=lambda w: module_kwargs(w) | {"pk": w.extra["attempt"].pk},
     ),
+    # --- quiz analytics for a class (issue 6) -----------------------------------------------
+    "quiz:class": Case(TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}),
     # --- labeling (issue 4): the session belongs to student_a, with no picks yet ----------
     "labeling:session": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:session-new": Case(logged_in(302), kwargs=module_kwargs, method="post"),

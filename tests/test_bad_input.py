@@ -86,6 +86,15 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         expect=(404,),
         shows_error=False,
     ),
+    "courseware:section-done (the quiz: only passing marks it done)": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "courseware:section-done",
+            kwargs={"course": "language-models", "module": "post-training", "section": "quiz"},
+        ),
+        bad_bodies=[{}],
+        expect=(409,),
+    ),
     "courseware:privacy": Sweep(
         role="student",
         url=lambda w: reverse("courseware:privacy"),

@@ -26,3 +26,25 @@ def duration_text(duration) -> str:
     if minutes:
         return f"{minutes} min {seconds} s"
     return f"{seconds} s"
+
+
+@register.filter(name="percent")
+def percent(value: float | None) -> str:
+    """'72 %' for 0.72; 'n/a' for None (an undefined statistic)."""
+    if value is None:
+        return "n/a"
+    return f"{round(value * 100)} %"
+
+
+@register.filter(name="stat")
+def stat(value: float | None) -> str:
+    """A statistic in -1..1 with two decimals and a real minus sign; 'n/a' for None."""
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+@register.filter(name="bar_width")
+def bar_width(value: float | None) -> str:
+    """An SVG bar's width (viewBox 0..100) for a share 0..1."""
+    return f"{max(0.0, min(1.0, value or 0.0)) * 100:.2f}"
