@@ -63,3 +63,4 @@ def test_quiz_analytics_works_without_js(nojs_page: Page, busy_class, instructor
     nojs_page.goto(f"/teach/classes/{busy_class.pk}/quiz/")
     expect(nojs_page.get_by_role("table", name="Students by score")).to_be_visible()
     expect(nojs_page.get_by_role("heading", name="Questions to check")).to_be_visible()
+    assert_accessible(nojs_page)
