@@ -8,6 +8,8 @@ Each app in settings.COURSE_APPS may have a `hooks` module defining any of:
 - `roster_columns(*, classroom) -> list[RosterColumn]`: per-student columns for the
   instructor's roster and the gradebook export, each one database expression.
 - `class_links(*, classroom) -> list[ClassLink]`: the app's instructor pages for a class.
+- `done_by_activity() -> dict[url_name, str]`: sections that only their activity marks done
+  (never the pager's "Done" button), with the sentence the pager shows instead.
 
 Keeping the list in settings (not import side effects) makes the order explicit.
 """
@@ -61,3 +63,11 @@ def app_hooks(name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
         hook = getattr(module, name, None)
         if hook is not None:
             yield app, hook
+
+
+def done_by_activity_rules() -> dict[str, str]:
+    """{section url_name: why the "Done" button is not offered}, from every app."""
+    rules: dict[str, str] = {}
+    for _, hook in app_hooks("done_by_activity"):
+        rules.update(hook())
+    return rules

@@ -28,8 +28,8 @@ from psycopg import Error as PsycopgError
 
 from . import csv_rows, selectors, services
 from .forms import JoinForm, SignupForm
-from .models import Course
-from .plugins import app_hooks
+from .models import Classroom, Course
+from .plugins import app_hooks, done_by_activity_rules
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -114,6 +114,8 @@ def section_context(
         "outline": outline,
         "previous": previous,
         "next": following,
+        # Shown by the pager instead of "Done" for sections only their activity finishes.
+        "hide_done": done_by_activity_rules().get(section_obj.url_name, ""),
     }
 
 
@@ -126,17 +128,12 @@ def section_detail(
     return render(request, "courseware/section.html", context)
 
 
-# Sections that only their activity marks done (the quiz: by passing it), never the
-# pager's "Done" button; their pages hide the button (context `hide_done`).
-DONE_BY_ACTIVITY_ONLY = {"quiz:quiz": "Pass the quiz to mark this section done."}
-
-
 @require_POST
 @login_required
 def section_done(request: HtmxHttpRequest, course: str, module: str, section: str) -> HttpResponse:
     section_obj = selectors.section_get(course=course, module=module, section=section)
-    if section_obj.url_name in DONE_BY_ACTIVITY_ONLY:
-        context = {"section": section_obj, "reason": DONE_BY_ACTIVITY_ONLY[section_obj.url_name]}
+    if reason := done_by_activity_rules().get(section_obj.url_name):
+        context = {"section": section_obj, "reason": reason}
         return render(request, "courseware/section_done_refused.html", context, status=409)
     services.progress_mark_done(user=request.user, section=section_obj)
     outline = selectors.module_outline(module=section_obj.module, user=request.user)
@@ -208,6 +205,14 @@ def _instructor_only(request: HttpRequest) -> None:
         raise PermissionDenied("This page is for instructors.")
 
 
+def instructor_classroom(request: HttpRequest, pk: int) -> Classroom:
+    """The class an instructor page is about: 403 for someone who is not an instructor,
+    404 for a class they do not teach (admins see every class). Every class page and
+    export in every app goes through here."""
+    _instructor_only(request)
+    return selectors.classroom_for_instructor(user=request.user, pk=pk)
+
+
 @require_GET
 @login_required
 def teach(request: HtmxHttpRequest) -> HttpResponse:
@@ -226,8 +231,7 @@ def names_hidden(request: HttpRequest) -> bool:
 @require_GET
 @login_required
 def classroom_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    _instructor_only(request)
-    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     columns = selectors.roster_columns(classroom=classroom)
     sort = request.GET.get("sort", "name")
     descending = request.GET.get("dir") == "desc"
@@ -280,8 +284,7 @@ def privacy_toggle(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def classroom_gradebook(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     """One CSV row per student, streamed: a class of 10,000 is never held in memory."""
-    _instructor_only(request)
-    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     columns = selectors.roster_columns(classroom=classroom)
     roster = selectors.classroom_roster(classroom=classroom, columns=columns)
     total = selectors.course_section_total(course_id=classroom.course_id)
@@ -292,8 +295,7 @@ def classroom_gradebook(request: HtmxHttpRequest, pk: int) -> StreamingHttpRespo
 @require_POST
 @login_required
 def classroom_regenerate_code(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    _instructor_only(request)
-    classroom = selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     services.join_code_regenerate(classroom=classroom)
     messages.success(
         request, f"New join code: {classroom.join_code_display}. The old code no longer works."

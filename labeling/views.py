@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courseware import csv_rows
 from courseware import selectors as course_selectors
 from courseware.services import progress_mark_done
-from courseware.views import HtmxHttpRequest, _instructor_only, names_hidden, section_context
+from courseware.views import HtmxHttpRequest, instructor_classroom, names_hidden, section_context
 
 from . import selectors, services
 
@@ -208,8 +208,7 @@ def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
 @login_required
 def class_preferences(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """What the class prefers: splits, position bias, reward models, agreement."""
-    _instructor_only(request)
-    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     context = {
         "classroom": classroom,
         "prefs": selectors.class_preferences(classroom=classroom),
@@ -222,8 +221,7 @@ def class_preferences(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def class_preferences_jsonl(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     """Every pick of the class, one TRL conversational preference record per line, streamed."""
-    _instructor_only(request)
-    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     records = selectors.class_preference_records(classroom=classroom)
     response = StreamingHttpResponse(
         (json.dumps(record, ensure_ascii=False) + "\n" for record in records),
@@ -239,7 +237,6 @@ def class_preferences_jsonl(request: HtmxHttpRequest, pk: int) -> StreamingHttpR
 @login_required
 def class_preferences_csv(request: HtmxHttpRequest, pk: int) -> StreamingHttpResponse:
     """Every pick of the class as CSV with pseudonyms (never usernames), streamed."""
-    _instructor_only(request)
-    classroom = course_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     rows = selectors.class_preference_rows(classroom=classroom)
     return csv_rows.streaming_csv(rows, filename=f"class-{classroom.pk}-preferences.csv")

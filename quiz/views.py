@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from courseware import selectors as courseware_selectors
-from courseware.views import HtmxHttpRequest, _instructor_only, section_context
+from courseware.views import HtmxHttpRequest, instructor_classroom, section_context
 
 from . import grading, selectors, services
 from .models import Attempt
@@ -21,8 +20,6 @@ URL_NAME = "quiz:quiz"
 def _context(request: HtmxHttpRequest, course: str, module: str) -> dict:
     context = section_context(request, course=course, module=module, url_name=URL_NAME)
     context["quiz"] = selectors.quiz_for_module(module=context["module"])
-    # Only passing marks the quiz done: the shared pager shows this instead of "Done".
-    context["hide_done"] = "Passing the quiz marks this section done."
     return context
 
 
@@ -137,8 +134,7 @@ def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) 
 @login_required
 def class_analytics(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The class's quiz results for its instructors: aggregates only, no names."""
-    _instructor_only(request)
-    classroom = courseware_selectors.classroom_for_instructor(user=request.user, pk=pk)
+    classroom = instructor_classroom(request, pk)
     quiz = selectors.quiz_for_course(course_id=classroom.course_id)
     analytics = selectors.class_quiz_analytics(classroom=classroom, quiz=quiz) if quiz else None
     return render(
