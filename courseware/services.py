@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import pagecache
 from .models import (
     Classroom,
     Enrollment,
@@ -101,17 +102,33 @@ def instructor_make(
     return user, created
 
 
-def progress_mark_seen(*, user: AbstractBaseUser, section: Section) -> None:
-    """Record a visit. One upsert: a reload or two tabs never duplicate a row."""
+def progress_mark_seen(*, user: AbstractBaseUser, section: Section | int) -> None:
+    """Record a visit: the row's last visit moves on, or the row is created.
+
+    One UPDATE on a return visit; on a first visit an upsert, so a reload or two tabs
+    never duplicate a row. Only a first visit changes what the learner's pages show
+    (the outline's "seen"), so only then are their kept pages made stale; the section
+    visited last is kept in the cache for the pages that offer to continue there."""
     if not user.is_authenticated:
         return
+    section_id = section if isinstance(section, int) else section.pk
     now = timezone.now()
-    SectionProgress.objects.bulk_create(
-        [SectionProgress(user=user, section=section, first_seen_at=now, last_seen_at=now)],
-        update_conflicts=True,
-        unique_fields=["user", "section"],
-        update_fields=["last_seen_at"],
+    touched = SectionProgress.objects.filter(user=user, section_id=section_id).update(
+        last_seen_at=now
     )
+    if not touched:
+        SectionProgress.objects.bulk_create(
+            [
+                SectionProgress(
+                    user=user, section_id=section_id, first_seen_at=now, last_seen_at=now
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "section"],
+            update_fields=["last_seen_at"],
+        )
+        pagecache.bump_user(user.pk)
+    pagecache.set_visit(user.pk, section_id)
 
 
 def progress_mark_done(*, user: AbstractBaseUser, section: Section) -> None:
@@ -121,6 +138,8 @@ def progress_mark_done(*, user: AbstractBaseUser, section: Section) -> None:
     now = timezone.now()
     with transaction.atomic():
         progress_mark_seen(user=user, section=section)
-        SectionProgress.objects.filter(user=user, section=section, done_at__isnull=True).update(
-            done_at=now
-        )
+        finished = SectionProgress.objects.filter(
+            user=user, section=section, done_at__isnull=True
+        ).update(done_at=now)
+        if finished:
+            pagecache.bump_user(user.pk)

@@ -80,7 +80,6 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
-                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courseware.context_processors.roles",
@@ -121,10 +120,55 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache, sessions and the page cache ------------------------------------------------
+# DJANGO_CACHE_URL names a cache every server process shares (redis://host:6379/0).
+# Without it the cache is per process: fine for `runserver` and the tests (one process),
+# but then nothing that another gunicorn worker must see may live in it, so sessions stay
+# in the database and the page cache is off.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "course"),
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
+    SHARED_CACHE = True
+elif CACHE_URL:
+    raise ImproperlyConfigured("DJANGO_CACHE_URL must be a redis://, rediss:// or unix:// URL.")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+    SHARED_CACHE = False
+# One process (runserver, the tests) or a shared cache: a per-process cache is then the
+# only cache there is, so serving from it is correct.
+SINGLE_PROCESS = DEBUG or env_bool("DJANGO_TESTING")
+# Sessions read from the cache (written through to the database) only when the cache is
+# shared: a logout must end the session in every worker.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
+# Learners' pages are kept, rendered, per learner and invalidated by version keys
+# (courseware/pagecache.py). Off without a shared cache in production.
+PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=SHARED_CACHE or SINGLE_PROCESS)
+# The logged-in user is read from the cache under the same condition.
+USER_CACHE = SHARED_CACHE or SINGLE_PROCESS
+PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the logged-in user from the shared cache (when there
+    # is one) instead of one query per request; invalidated whenever the user changes.
+    "courseware.auth_backend.CachedModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -193,7 +237,9 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 # --- Security -------------------------------------------------------------------------
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    # Every script is a file of ours: no inline script, so no nonce either (a nonce
+    # would make each response unique and rule out serving a kept page).
+    "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],

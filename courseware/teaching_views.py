@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import ngram, services, teaching
 from .forms import GuessForm, SampleForm
 from .models import Stage
+from .pagecache import cached_page
 from .views import HtmxHttpRequest, section_context
 
 
@@ -47,12 +48,14 @@ def _pipeline(request: HtmxHttpRequest, course: str, module: str, stage: str | N
 
 @require_GET
 @login_required
+@cached_page
 def pipeline(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     return _pipeline(request, course, module, None)
 
 
 @require_GET
 @login_required
+@cached_page
 def pipeline_stage(request: HtmxHttpRequest, course: str, module: str, stage: str) -> HttpResponse:
     return _pipeline(request, course, module, stage)
 
@@ -64,6 +67,7 @@ _PRETRAINING_PARTIALS = {"next-result": "next", "score-result": "score", "sample
 
 @require_GET
 @login_required
+@cached_page
 def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """Three GET forms on one URL, so every result is a link. Only the demos whose
     parameters are present are computed; the model is built once per process."""
@@ -116,6 +120,7 @@ def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 
 @require_GET
 @login_required
+@cached_page
 def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:sft")
     examples = teaching.sft_examples()
@@ -140,6 +145,7 @@ def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
 
 @require_GET
 @login_required
+@cached_page
 def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:compare")
     prompts = teaching.compare_prompts()

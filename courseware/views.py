@@ -26,9 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 from psycopg import Error as PsycopgError
 
-from . import csv_rows, selectors, services
+from . import csv_rows, pagecache, selectors, services
 from .forms import JoinForm, SignupForm
 from .models import Classroom, Course
+from .pagecache import cached_page
 from .plugins import app_hooks, done_by_activity_rules
 
 
@@ -64,7 +65,10 @@ def course_detail(request: HtmxHttpRequest, course: str) -> HttpResponse:
 
 @require_GET
 @login_required
+@cached_page
 def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    # "Continue where you stopped" follows the last visit.
+    pagecache.depends_on(request, pagecache.visit_scope(request.user.pk))
     module_obj = selectors.module_get(course=course, module=module)
     outline = selectors.module_outline(module=module_obj, user=request.user)
     panels = [
@@ -83,6 +87,16 @@ def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
         "next_module": following,
     }
     return render(request, "courseware/module.html", context)
+
+
+@pagecache.replay_hook("section_seen")
+def record_visit(request: HttpRequest, section_id: int) -> None:
+    """Mark a section seen, rendered or served from the cache. A learner reloading the
+    section they are on is written at most once a minute."""
+    if not pagecache.revisit_is_recorded(request, section_id):
+        services.progress_mark_seen(user=request.user, section=section_id)
+        pagecache.visit_recorded(request, section_id)
+    pagecache.on_replay(request, "section_seen", section_id)
 
 
 def section_context(
@@ -105,7 +119,7 @@ def section_context(
     )
     if request.method in ("GET", "HEAD"):
         # Only a visit marks a section seen: a rejected POST must write nothing.
-        services.progress_mark_seen(user=request.user, section=section_obj)
+        record_visit(request, section_obj.pk)
     outline = selectors.module_outline(module=section_obj.module, user=request.user)
     previous, following = selectors.outline_neighbours(outline, section_obj)
     return {
@@ -121,6 +135,7 @@ def section_context(
 
 @require_GET
 @login_required
+@cached_page
 def section_detail(
     request: HtmxHttpRequest, course: str, module: str, section: str
 ) -> HttpResponse:
@@ -164,7 +179,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="courseware.auth_backend.CachedModelBackend")
                 messages.success(request, f"Welcome! You have joined {classroom.name}.")
                 return redirect("courseware:continue")
         status = 400

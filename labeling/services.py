@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from courseware import pagecache
 from courseware.models import Section
 from courseware.services import progress_mark_done
 
@@ -110,6 +111,7 @@ def pick_record(*, session: LabelingSession, pair: PreferencePair | int, side: s
         unique_fields=["session", "pair"],
         update_fields=["chosen", "chosen_left", "updated_at"],
     )
+    pagecache.bump_user(locked.user_id)  # a bulk upsert sends no signal
     return saved
 
 

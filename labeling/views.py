@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from courseware import csv_rows
+from courseware import csv_rows, pagecache
 from courseware import selectors as course_selectors
+from courseware.pagecache import cached_page
 from courseware.services import progress_mark_done
 from courseware.views import HtmxHttpRequest, instructor_classroom, names_hidden, section_context
 
@@ -55,6 +56,7 @@ def _mark_done(request: HtmxHttpRequest, context: dict) -> None:
 
 @require_GET
 @login_required
+@cached_page
 def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:session")
     session = selectors.session_open(user=request.user)
@@ -140,8 +142,11 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 
 @require_GET
 @login_required
+@cached_page
 def profile(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:profile")
+    # Shows how classmates picked: kept only until one of them finishes labeling.
+    pagecache.depends_on_classes(request)
     session = selectors.session_latest_finished(user=request.user)
     if session is not None:
         context["profile"] = selectors.learner_profile(user=request.user, session=session)
@@ -161,6 +166,7 @@ def _beta_index(raw: str | None) -> int:
 
 @require_GET
 @login_required
+@cached_page
 def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
         section = course_selectors.section_get(
@@ -184,6 +190,7 @@ def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
 
 @require_GET
 @login_required
+@cached_page
 def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
         section = course_selectors.section_get(

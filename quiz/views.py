@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from courseware.pagecache import cached_page
 from courseware.views import HtmxHttpRequest, instructor_classroom, section_context
 
 from . import grading, selectors, services
@@ -33,6 +34,7 @@ def _attempt_url(name: str, context: dict, attempt: Attempt) -> str:
 
 @require_GET
 @login_required
+@cached_page
 def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = _context(request, course, module)
     context["summary"] = selectors.score_summary(user=request.user, quiz=context["quiz"])
@@ -84,6 +86,7 @@ def _render_attempt(
 @never_cache
 @require_GET
 @login_required
+@cached_page
 def attempt_detail(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
     attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
@@ -121,6 +124,7 @@ def attempt_submit(request: HtmxHttpRequest, course: str, module: str, pk: int) 
 
 @require_GET
 @login_required
+@cached_page
 def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
     attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)

@@ -5,12 +5,23 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from django.contrib.auth import get_user_model
 
 from courseware import services
+from courseware.auth_backend import CachedModelBackend
 from courseware.models import Classroom, Course, Enrollment, Module
 
 PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache outlives each test's rolled-back transaction: start every test empty,
+    or a page kept by one test could be served to the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -89,13 +100,21 @@ def admin_user(make_user):
     return make_user("admin_a", is_staff=True, is_superuser=True)
 
 
+def warm_user_cache(user) -> None:
+    """A logged-in learner's user row is normally in the cache already (their earlier
+    requests put it there): query counts are measured in that steady state."""
+    CachedModelBackend().get_user(user.pk)
+
+
 @pytest.fixture
 def student_client(client, student):
     client.force_login(student)
+    warm_user_cache(student)
     return client
 
 
 @pytest.fixture
 def instructor_client(client, instructor):
     client.force_login(instructor)
+    warm_user_cache(instructor)
     return client

@@ -1,0 +1,106 @@
+"""Keeping the page cache and the user cache honest when rows change.
+
+Services draw new tokens themselves for the writes they make in bulk (which send no
+signals); these receivers cover every other save and delete, admin's included: a change
+to a learner's own rows makes that learner's kept pages stale, a change to anything
+else in the course apps (content, classes) makes every kept page stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.dispatch import receiver
+
+from . import pagecache
+from .auth_backend import forget_user
+
+
+def _via(model_label: str, field: str, owner: str = "user_id") -> Callable[[Model], int | None]:
+    """The owner of a row found through its parent (a pick through its session)."""
+
+    def owner_of(instance: Model) -> int | None:
+        parent = apps.get_model(model_label)
+        return (
+            parent.objects.filter(pk=getattr(instance, field)).values_list(owner, flat=True).first()
+        )
+
+    return owner_of
+
+
+# Rows that belong to one learner, and how to find that learner.
+OWNED: dict[str, Callable[[Model], int | None]] = {
+    "courseware.sectionprogress": lambda row: row.user_id,
+    "courseware.enrollment": lambda row: row.student_id,
+    "labeling.labelingsession": lambda row: row.user_id,
+    "labeling.sessionpair": _via("labeling.LabelingSession", "session_id"),
+    "labeling.pick": _via("labeling.LabelingSession", "session_id"),
+    "quiz.attempt": lambda row: row.user_id,
+    "quiz.attemptquestion": _via("quiz.Attempt", "attempt_id"),
+    "quiz.answer": _via("quiz.Attempt", "attempt_id"),
+}
+# What classmates see of each other changes with these (the profile's class agreement).
+CLASS_WIDE = {"courseware.enrollment", "labeling.labelingsession", "labeling.pick"}
+
+
+def _changed(instance: Model) -> None:
+    meta = instance._meta
+    if meta.app_label not in settings.COURSE_APPS:
+        return
+    owner_of = OWNED.get(meta.label_lower)
+    if owner_of is None:
+        pagecache.bump(pagecache.CONTENT)
+        return
+    user_id = owner_of(instance)
+    pagecache.bump_user(user_id)
+    if meta.label_lower in CLASS_WIDE and user_id is not None:
+        Enrollment = apps.get_model("courseware.Enrollment")
+        pagecache.bump_classes(
+            Enrollment.objects.filter(student_id=user_id).values_list("classroom_id", flat=True)
+        )
+
+
+@receiver(post_save, dispatch_uid="pagecache-save")
+def saved(sender, instance: Model, raw: bool = False, **kwargs) -> None:
+    if isinstance(instance, get_user_model()):
+        forget_user(instance.pk)
+        pagecache.bump_user(instance.pk)
+    else:
+        _changed(instance)
+
+
+@receiver(post_delete, dispatch_uid="pagecache-delete")
+def deleted(sender, instance: Model, **kwargs) -> None:
+    if isinstance(instance, get_user_model()):
+        forget_user(instance.pk)
+        pagecache.bump_user(instance.pk)
+    else:
+        _changed(instance)
+
+
+@receiver(m2m_changed, dispatch_uid="pagecache-m2m")
+def relations_changed(sender, instance: Model, action: str, reverse: bool, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    User = get_user_model()
+    if sender is User.groups.through:
+        # A role changes the header's links; forget the user on either side.
+        users = [instance.pk] if isinstance(instance, User) else list(pk_set or ())
+        if not isinstance(instance, User) and action == "post_clear":
+            users = []  # cleared from the group's side: pk_set is None; rare (admin)
+            pagecache.bump(pagecache.CONTENT)
+        for user_id in users:
+            forget_user(user_id)
+            pagecache.bump_user(user_id)
+    elif isinstance(instance, Model):
+        _changed(instance)
+
+
+@receiver(post_migrate, dispatch_uid="pagecache-migrate")
+def migrated(sender, **kwargs) -> None:
+    pagecache.bump(pagecache.CONTENT)
