@@ -10,7 +10,11 @@ still checks the session's password hash against the user it gets back.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -24,6 +28,27 @@ def _keys(user_id) -> tuple[str, str]:
     return f"auth:user:{user_id}", f"auth:userv:{user_id}"
 
 
+def user_cache_keys(user_id) -> tuple[str, str]:
+    """The cache keys `get_user` reads, for a caller that fetches them in its own round
+    trip and hands them over with `prefetched_user`."""
+    return _keys(user_id)
+
+
+# Values of user_cache_keys() fetched by the page cache for the current request.
+_PREFETCHED: ContextVar[dict[str, Any] | None] = ContextVar("prefetched_user", default=None)
+
+
+@contextlib.contextmanager
+def prefetched_user(values: dict[str, Any]) -> Iterator[None]:
+    """Within the block, get_user takes its two cache values from `values` (None meaning
+    absent) instead of asking the cache."""
+    reset = _PREFETCHED.set(values)
+    try:
+        yield
+    finally:
+        _PREFETCHED.reset(reset)
+
+
 def forget_user(user_id) -> None:
     """Make every kept copy of this user stale (now and when the transaction commits)."""
     if not settings.USER_CACHE:
@@ -34,7 +59,8 @@ def forget_user(user_id) -> None:
         cache.set(token_key, secrets.token_hex(8), timeout=None)
 
     draw()
-    transaction.on_commit(draw)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(draw)
 
 
 class CachedModelBackend(ModelBackend):
@@ -42,7 +68,9 @@ class CachedModelBackend(ModelBackend):
         if not settings.USER_CACHE:
             return super().get_user(user_id)
         entry_key, token_key = _keys(user_id)
-        found = cache.get_many([entry_key, token_key])
+        found = _PREFETCHED.get()
+        if found is None or entry_key not in found or token_key not in found:
+            found = cache.get_many([entry_key, token_key])
         token = found.get(token_key)
         entry = found.get(entry_key)
         if token is not None and entry is not None and entry[0] == token:

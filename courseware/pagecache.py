@@ -29,6 +29,7 @@ missing or evicted tokens are simply drawn anew, which only costs a render.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import zlib
@@ -38,11 +39,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
+from .auth_backend import prefetched_user, user_cache_keys
+
 CONTENT = "pv:content"
+# Says how a page was answered (hit, miss: rendered and kept, bypass: rendered only), for
+# the access log and the benchmarks, as caching proxies do.
+STATUS_HEADER = "X-Page-Cache"
 HX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger-Name", "HX-History-Restore-Request")
 # Response headers a kept page is served again with (others are set per response).
 KEPT_HEADERS = (
@@ -106,7 +114,8 @@ def bump(*scopes: str) -> None:
         cache.set_many({scope: _new_token() for scope in scopes}, timeout=None)
 
     draw()
-    transaction.on_commit(draw)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(draw)  # outside a transaction the write is already committed
 
 
 def bump_user(user_id: int | None) -> None:
@@ -139,9 +148,11 @@ def revisit_is_recorded(request: HttpRequest, section_id: int) -> bool:
         return False
     user_id = request.user.pk
     tokens = getattr(request, "_page_tokens", None) or {}
-    last = tokens.get(visit_scope(user_id)) or cache.get(visit_scope(user_id))
+    scopes = [visit_scope(user_id), _touch_key(user_id)]
+    if not all(s in tokens for s in scopes):
+        tokens = cache.get_many(scopes)
     token = visit_token(section_id)
-    return last == token and cache.get(_touch_key(user_id)) == token
+    return tokens.get(scopes[0]) == token and tokens.get(scopes[1]) == token
 
 
 def visit_recorded(request: HttpRequest, section_id: int) -> None:
@@ -209,29 +220,47 @@ def replay_hook(name: str):
 
 # --- the decorator ----------------------------------------------------------------------
 
+# The request headers a page may vary on (htmx's), as WSGI names them.
+HX_META = tuple("HTTP_" + h.upper().replace("-", "_") for h in HX_HEADERS)
+
 
 def _entry_key(request: HttpRequest, user_id: int, csrf_secret: str) -> str:
-    digest = hashlib.blake2b(digest_size=16, key=settings.SECRET_KEY.encode()[:64])
-    for part in (request.get_full_path(), csrf_secret, *map(request.headers.get, HX_HEADERS)):
-        digest.update((part or "").encode())
+    digest = hashlib.blake2b(digest_size=16, key=_key_secret())
+    meta = request.META
+    for part in (request.get_full_path(), csrf_secret, *(meta.get(h, "") for h in HX_META)):
+        digest.update(part.encode())
         digest.update(b"\0")
     return f"page:{user_id}:{digest.hexdigest()}"
+
+
+@functools.cache
+def _key_secret() -> bytes:
+    return hashlib.blake2b(settings.SECRET_KEY.encode(), digest_size=32).digest()
 
 
 def _has_messages(request: HttpRequest) -> bool:
     return bool(len(messages.get_messages(request)))
 
 
-def _keepable(request: HttpRequest) -> str | None:
-    """The CSRF secret if this request may be served from / stored in the cache."""
-    if not enabled() or request.method != "GET" or not request.user.is_authenticated:
+def _session_user_id(request: HttpRequest) -> Any:
+    """The user id the session names (not yet checked: Django's get_user does that)."""
+    try:
+        return get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
+    except (KeyError, ValidationError, ValueError, TypeError):
+        return None
+
+
+def _keepable(request: HttpRequest) -> tuple[Any, str] | None:
+    """(user id, CSRF secret) if this request may be served from / stored in the cache."""
+    if not enabled() or request.method != "GET":
         return None
     secret = request.META.get("CSRF_COOKIE")
     if not secret or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return None
-    if _has_messages(request):
+    user_id = _session_user_id(request)
+    if user_id is None:
         return None
-    return secret
+    return user_id, secret
 
 
 def _serve(request: HttpRequest, entry: dict, tokens: dict[str, Any]) -> HttpResponse:
@@ -241,30 +270,51 @@ def _serve(request: HttpRequest, entry: dict, tokens: dict[str, Any]) -> HttpRes
     request._page_tokens = tokens
     for name, value in entry["hooks"].items():
         REPLAY_HOOKS[name](request, value)
+    response[STATUS_HEADER] = "hit"
+    return response
+
+
+def _bypass(view, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    response = view(request, *args, **kwargs)
+    response[STATUS_HEADER] = "bypass"
     return response
 
 
 def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve a learner's page from the cache while nothing it shows has changed."""
+    """Serve a learner's page from the cache while nothing it shows has changed.
+
+    Put it above `login_required`: it reads the session's user id, fetches the page, its
+    tokens and the cached user in one round trip, then lets Django's own `get_user`
+    check the user (active, session hash) from what was fetched. Anonymous requests,
+    and any request whose user does not check out, go straight to the view."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        secret = _keepable(request)
-        if secret is None:
-            return view(request, *args, **kwargs)
-        user_id = request.user.pk
+        keepable = _keepable(request)
+        if keepable is None:
+            return _bypass(view, request, *args, **kwargs)
+        user_id, secret = keepable
         key = _entry_key(request, user_id, secret)
         base = [CONTENT, user_scope(user_id), visit_scope(user_id)]
-        found = cache.get_many([key, *base])
+        wanted = [*base, _touch_key(user_id), *user_cache_keys(user_id)]
+        # One round trip: the page, its usual tokens, when the visit was last written,
+        # and the logged-in user.
+        found = cache.get_many([key, *wanted])
         entry = found.pop(key, None)
+        tokens = {k: found.get(k) for k in wanted}  # None: known to be absent
+        with prefetched_user(tokens):
+            user = request.user
+            authenticated = user.is_authenticated and user.pk == user_id
+        if not authenticated or _has_messages(request):
+            return _bypass(view, request, *args, **kwargs)
         if entry is not None:
-            extra = [s for s in entry["scopes"] if s not in found]
-            if extra:
-                found.update(cache.get_many(extra))
-            if all(found.get(s) == token for s, token in entry["scopes"].items()):
-                return _serve(request, entry, found)
+            current = dict(tokens)
+            if extra := [s for s in entry["scopes"] if s not in current]:
+                current.update(cache.get_many(extra))
+            if all(current.get(s) == token for s, token in entry["scopes"].items()):
+                return _serve(request, entry, tokens)
         # Tokens first, data second: see the module docstring.
-        request._page_tokens = found
+        request._page_tokens = tokens
         request._page_scopes = versions(base[:2], known=found)
         request._page_hooks = {}
         response = view(request, *args, **kwargs)
@@ -283,6 +333,9 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 "hooks": request._page_hooks,
             }
             cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+            response[STATUS_HEADER] = "miss"
+        else:
+            response[STATUS_HEADER] = "bypass"
         return response
 
     return wrapper

@@ -129,7 +129,7 @@ CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "courseware.cache_backend.ReusingRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "course"),
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},

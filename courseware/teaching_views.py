@@ -47,15 +47,15 @@ def _pipeline(request: HtmxHttpRequest, course: str, module: str, stage: str | N
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def pipeline(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     return _pipeline(request, course, module, None)
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def pipeline_stage(request: HtmxHttpRequest, course: str, module: str, stage: str) -> HttpResponse:
     return _pipeline(request, course, module, stage)
 
@@ -66,8 +66,8 @@ _PRETRAINING_PARTIALS = {"next-result": "next", "score-result": "score", "sample
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """Three GET forms on one URL, so every result is a link. Only the demos whose
     parameters are present are computed; the model is built once per process."""
@@ -119,8 +119,8 @@ def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:sft")
     examples = teaching.sft_examples()
@@ -144,8 +144,8 @@ def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:compare")
     prompts = teaching.compare_prompts()

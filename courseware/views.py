@@ -7,6 +7,7 @@ import sys
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -64,8 +65,8 @@ def course_detail(request: HtmxHttpRequest, course: str) -> HttpResponse:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     # "Continue where you stopped" follows the last visit.
     pagecache.depends_on(request, pagecache.visit_scope(request.user.pk))
@@ -134,8 +135,8 @@ def section_context(
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def section_detail(
     request: HtmxHttpRequest, course: str, module: str, section: str
 ) -> HttpResponse:
@@ -350,13 +351,27 @@ def _database_answers() -> bool:
     return True
 
 
+def _cache_answers() -> bool:
+    """The shared cache holds sessions and pages: it must answer too (socket timeout 2 s).
+    A per-process cache always answers."""
+    try:
+        cache.set("healthz", "1", timeout=10)
+        return cache.get("healthz") == "1"
+    except Exception:  # noqa: BLE001  (any client error means "not answering")
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers a query within 2 s, 503 when it does not."""
-    if not _database_answers():
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "up"})
+    """200 when the database answers a query within 2 s and the cache answers, else 503."""
+    database, shared_cache = _database_answers(), _cache_answers()
+    body = {
+        "status": "ok" if database and shared_cache else "unavailable",
+        "database": "up" if database else "down",
+        "cache": "up" if shared_cache else "down",
+    }
+    return JsonResponse(body, status=200 if database and shared_cache else 503)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

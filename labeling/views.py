@@ -55,8 +55,8 @@ def _mark_done(request: HtmxHttpRequest, context: dict) -> None:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:session")
     session = selectors.session_open(user=request.user)
@@ -141,8 +141,8 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def profile(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:profile")
     # Shows how classmates picked: kept only until one of them finishes labeling.
@@ -165,8 +165,8 @@ def _beta_index(raw: str | None) -> int:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
         section = course_selectors.section_get(
@@ -189,8 +189,8 @@ def policy(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def rlaif(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
         section = course_selectors.section_get(

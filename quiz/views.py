@@ -33,8 +33,8 @@ def _attempt_url(name: str, context: dict, attempt: Attempt) -> str:
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = _context(request, course, module)
     context["summary"] = selectors.score_summary(user=request.user, quiz=context["quiz"])
@@ -85,8 +85,8 @@ def _render_attempt(
 
 @never_cache
 @require_GET
-@login_required
 @cached_page
+@login_required
 def attempt_detail(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
     attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
@@ -123,8 +123,8 @@ def attempt_submit(request: HtmxHttpRequest, course: str, module: str, pk: int) 
 
 
 @require_GET
-@login_required
 @cached_page
+@login_required
 def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
     attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.cache import cache
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from courseware import services
 from courseware.auth_backend import CachedModelBackend

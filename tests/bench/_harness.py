@@ -216,11 +216,69 @@ def postgres_cluster(workdir: Path, preferred_port: int = 55432) -> Iterator[Pos
             pg.stop("immediate")
 
 
+# --- Redis (the shared cache) -----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path, preferred_port: int = 56379) -> Iterator[str | None]:
+    """A private Redis (no persistence, LRU-evicting) for the app's shared cache.
+
+    Yields its URL, or None when redis-server is not installed: the app then runs as
+    production does without DJANGO_CACHE_URL (sessions in the database, no page cache)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        log("redis-server not found: running without a shared cache (no page cache)")
+        yield None
+        return
+    port = free_port(preferred_port)
+    logfile = workdir / "redis.log"
+    process = subprocess.Popen(  # noqa: S603  (fixed argument list, no shell)
+        [
+            binary,
+            "--bind",
+            HOST,
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory",
+            "512mb",
+            "--maxmemory-policy",
+            "allkeys-lru",
+            "--logfile",
+            str(logfile),
+            "--dir",
+            str(workdir),
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
+                break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start (see {logfile})")
+            time.sleep(0.05)
+        log(f"Redis on {HOST}:{port} (the app's shared cache)")
+        yield f"redis://{HOST}:{port}/0"
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        if process.poll() is None:
+            process.kill()
+
+
 # --- the app ----------------------------------------------------------------------------
 
 
-def app_env(database_url: str, workdir: Path) -> dict[str, str]:
-    """Production settings: DEBUG off, a random secret, the pool on, SMTP configured."""
+def app_env(
+    database_url: str, workdir: Path, cache_url: str | None = None, page_cache: bool = True
+) -> dict[str, str]:
+    """Production settings: DEBUG off, a random secret, the pool on, SMTP configured,
+    the shared cache when there is one."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -233,8 +291,11 @@ def app_env(database_url: str, workdir: Path) -> dict[str, str]:
         DATABASE_URL=database_url,
         DATABASE_POOL="1",
         DJANGO_EMAIL_HOST="localhost",
+        DJANGO_PAGE_CACHE="1" if page_cache else "0",
         PYTHONPATH=str(ROOT),
     )
+    if cache_url:
+        env["DJANGO_CACHE_URL"] = cache_url
     return env
 
 
@@ -403,7 +464,7 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def bench_stack(*, students: int, workers: int) -> Iterator[Stack]:
+def bench_stack(*, students: int, workers: int, page_cache: bool = True) -> Iterator[Stack]:
     """PostgreSQL + prepared app + gunicorn, torn down in reverse order whatever happens."""
     # SIGTERM takes the same way out as Ctrl-C, so the cluster is always removed.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -414,8 +475,9 @@ def bench_stack(*, students: int, workers: int) -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="courseware-bench-"))
     os.chmod(workdir, 0o700)  # noqa: S103  (owned by postgres after init; private)
     try:
-        with postgres_cluster(workdir) as pg:
-            env = app_env(pg.url, workdir)
+        with postgres_cluster(workdir) as pg, redis_server(workdir) as cache_url:
+            env = app_env(pg.url, workdir, cache_url, page_cache)
+            log(f"page cache: {'on' if cache_url and page_cache else 'off'}")
             prepare_app(env)
             django_setup(env)
             usernames = create_students(students)

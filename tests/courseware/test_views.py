@@ -236,6 +236,14 @@ def test_healthz_is_503_when_the_database_does_not(client):
 
 
 @pytest.mark.django_db
+def test_healthz_is_503_when_the_cache_does_not_answer(client):
+    with mock.patch("courseware.views.cache.set", side_effect=ConnectionError("refused")):
+        response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "up", "cache": "down"}
+
+
+@pytest.mark.django_db
 def test_content_loader_run_twice_leaves_the_same_rows_and_keeps_edits(content):
     section = Section.objects.get(slug="pipeline")
     section.title = "Edited by an admin"
