@@ -56,7 +56,7 @@ def forget_user(user_id) -> None:
     _, token_key = _keys(user_id)
 
     def draw() -> None:
-        cache.set(token_key, secrets.token_hex(8), timeout=None)
+        cache.set(token_key, secrets.randbits(62), timeout=None)
 
     draw()
     if transaction.get_connection().in_atomic_block:
@@ -77,7 +77,7 @@ class CachedModelBackend(ModelBackend):
             user = entry[1]
         else:
             if token is None:
-                cache.add(token_key, secrets.token_hex(8), timeout=None)
+                cache.add(token_key, secrets.randbits(62), timeout=None)
                 token = cache.get(token_key)
             user = super().get_user(user_id)
             if user is not None and token is not None:

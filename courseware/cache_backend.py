@@ -30,3 +30,8 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusingClient
+
+    def validate_key(self, key):
+        """Django checks every key against memcached's limits (length, control
+        characters) and warns; Redis has neither limit, and the check cost ~30 us of a
+        ~0.5 ms kept page."""

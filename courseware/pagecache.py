@@ -32,7 +32,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import zlib
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -86,11 +85,12 @@ def enabled() -> bool:
 # --- versions ----------------------------------------------------------------------------
 
 
-def _new_token() -> str:
-    return secrets.token_hex(8)
+def _new_token() -> int:
+    # An int: Django's Redis serializer stores ints as they are, without pickling.
+    return secrets.randbits(62)
 
 
-def versions(scopes: Iterable[str], known: dict[str, Any] | None = None) -> dict[str, str]:
+def versions(scopes: Iterable[str], known: dict[str, Any] | None = None) -> dict[str, Any]:
     """The current token of each scope, drawing one for a scope that has none."""
     scopes = list(scopes)
     found = {s: known[s] for s in scopes if known and s in known}
@@ -264,7 +264,7 @@ def _keepable(request: HttpRequest) -> tuple[Any, str] | None:
 
 
 def _serve(request: HttpRequest, entry: dict, tokens: dict[str, Any]) -> HttpResponse:
-    response = HttpResponse(zlib.decompress(entry["body"]), status=200)
+    response = HttpResponse(entry["body"], status=200)
     for name, value in entry["headers"]:
         response.headers[name] = value
     request._page_tokens = tokens
@@ -328,7 +328,7 @@ def cached_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         ):
             entry = {
                 "scopes": request._page_scopes,
-                "body": zlib.compress(response.content, 1),
+                "body": response.content,
                 "headers": [(h, response[h]) for h in KEPT_HEADERS if h in response],
                 "hooks": request._page_hooks,
             }
