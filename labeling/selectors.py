@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import BigIntegerField, Case, Count, Prefetch, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
 
 from courseware.models import Classroom, Enrollment
@@ -828,41 +828,47 @@ def trait_spreads(
     ]
 
 
-def _learner_arrays(
-    *, classroom: Classroom, pair_index: dict[int, int], differences: np.ndarray
+# A learner's picks, packed into one integer in the database: base-3 digit i is 0 (no
+# pick on pair i), 1 (chose A) or 2 (chose B). Learners with the same digits have the same
+# data and so the same fitted model: a class of 10,000 has at most 3^pairs patterns.
+_PATTERN_MAX_PAIRS = 39  # 3^39 < 2^63
+
+
+def _learner_patterns(
+    *, classroom: Classroom, pair_index: dict[int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """From ONE query: each learner's picks as (user ids, (L, P, k) differences,
-    (L, P) mask, (L, P) chosen-A flags)."""
-    rows = np.array(
-        list(
-            class_picks(classroom=classroom)
-            .order_by()
-            .values_list("session__user_id", "pair_id", "chosen")
-        ),
-        dtype=object,
-    ).reshape(-1, 3)
+    """From ONE query of one row per learner: (user ids, sorted; index of each learner's
+    pattern; the distinct patterns' (U, P) pick mask; their (U, P) chosen-A flags)."""
     n_pairs = len(pair_index)
-    if rows.shape[0] == 0:
-        return (
-            np.empty(0, dtype=np.int64),
-            np.zeros((0, n_pairs, differences.shape[-1])),
-            np.zeros((0, n_pairs)),
-            np.zeros((0, n_pairs), dtype=bool),
-        )
-    users = rows[:, 0].astype(np.int64)
-    known = np.array([pid in pair_index for pid in rows[:, 1]], dtype=bool)
-    users, rows = users[known], rows[known]
-    user_ids, learner = np.unique(users, return_inverse=True)
-    column = np.array([pair_index[pid] for pid in rows[:, 1]], dtype=np.int64)
-    chose_a = rows[:, 2] == ResponseKey.A
-    mask = np.zeros((user_ids.size, n_pairs))
-    mask[learner, column] = 1.0
-    picked_a = np.zeros((user_ids.size, n_pairs), dtype=bool)
-    picked_a[learner, column] = chose_a
-    # differences[p] is A - B; a learner who chose B has the opposite sign.
-    sign = np.where(picked_a, 1.0, -1.0) * mask
-    learner_differences = sign[:, :, None] * differences[None, :, :]
-    return user_ids, learner_differences, mask, picked_a
+    if not pair_index:
+        empty = np.zeros((0, 0))
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), empty, empty.astype(bool)
+    if n_pairs > _PATTERN_MAX_PAIRS:
+        raise ValueError(f"at most {_PATTERN_MAX_PAIRS} pairs fit a pick pattern")
+    place = Case(
+        *(When(pair_id=pk, then=Value(3**i)) for pk, i in pair_index.items()),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    digit = Case(
+        When(chosen=ResponseKey.A, then=Value(1)),
+        default=Value(2),
+        output_field=BigIntegerField(),
+    )
+    rows = (
+        class_picks(classroom=classroom)
+        .order_by()
+        .values("session__user_id")
+        .annotate(pattern=Sum(place * digit))
+        .filter(pattern__gt=0)  # only picks on pairs no longer shown
+        .order_by("session__user_id")
+        .values_list("session__user_id", "pattern")
+    )
+    table = np.array(list(rows), dtype=np.int64).reshape(-1, 2)
+    user_ids = table[:, 0]
+    patterns, inverse = np.unique(table[:, 1], return_inverse=True)
+    digits = (patterns[:, None] // (3 ** np.arange(n_pairs, dtype=np.int64))[None, :]) % 3
+    return user_ids, inverse.astype(np.int64), (digits > 0).astype(float), digits == 1
 
 
 def class_preferences(*, classroom: Classroom) -> ClassPreferences:
@@ -927,12 +933,19 @@ def class_preferences(*, classroom: Classroom) -> ClassPreferences:
         mean_loss=None,
     )
 
-    # Every learner's own model, all at once.
+    # Every learner's own model: one fit per distinct pick pattern, shared by every
+    # learner who picked the same way (identical data, identical fit).
     pair_index = {p.pair.pk: i for i, p in enumerate(pairs)}
-    user_ids, learner_differences, mask, picked_a = _learner_arrays(
-        classroom=classroom, pair_index=pair_index, differences=differences
+    user_ids, learner_pattern, pattern_mask, pattern_a = _learner_patterns(
+        classroom=classroom, pair_index=pair_index
     )
-    learner_weights = reward.fit_reward_models(learner_differences, mask)
+    # differences[p] is A - B; a learner who chose B has the opposite sign.
+    signs = np.where(pattern_a, 1.0, -1.0) * pattern_mask
+    pattern_weights = reward.fit_reward_models(
+        signs[:, :, None] * differences[None, :, :], pattern_mask
+    ).reshape(-1, k)
+    learner_weights = pattern_weights[learner_pattern]
+    mask, picked_a = pattern_mask[learner_pattern], pattern_a[learner_pattern]
 
     heldout = []
     for prompt in heldout_prompts():
