@@ -272,7 +272,16 @@ def class_quiz_analytics(*, classroom: Classroom, quiz: Quiz) -> ClassQuizAnalyt
         .annotate(n=Count("pk"))
         .values_list("question_id", "choice_id", "n")
     )
-    rows = list(first_answers.order_by().values_list("question_id", "is_correct", "attempt__score"))
+    # (question, right or wrong, the attempt's score) with how many answers share them:
+    # at most questions x 2 x scores rows, whatever the class size. The item statistics
+    # do not depend on row order (ties share group slots), so repeating each row n times
+    # gives exactly the figures of the per-answer arrays.
+    rows = list(
+        first_answers.order_by()
+        .values("question_id", "is_correct", "attempt__score")
+        .annotate(n=Count("pk"))
+        .values_list("question_id", "is_correct", "attempt__score", "n")
+    )
     choices = list(
         Choice.objects.filter(question__quiz=quiz)
         .select_related("question")
@@ -332,14 +341,16 @@ def _item_rows(
     *,
     choices: list[Choice],
     choice_counts: Iterable[tuple[int, int, int]],
-    rows: list[tuple[int, bool, int]],
+    rows: list[tuple[int, bool, int, int]],
 ) -> list[ItemRow]:
-    """Per-question statistics from the grouped choice counts and the answer arrays."""
+    """Per-question statistics from the grouped choice counts and the grouped answers
+    (question, correct, attempt score, how many)."""
     counts: dict[int, dict[int, int]] = {}
     for question_id, choice_id, n in choice_counts:
         counts.setdefault(question_id, {})[choice_id] = n
     if rows:
-        array = np.array(rows, dtype=np.int64)
+        grouped = np.array(rows, dtype=np.int64)
+        array = np.repeat(grouped[:, :3], grouped[:, 3], axis=0)
         question_ids, correct, totals = array[:, 0], array[:, 1], array[:, 2]
     else:
         question_ids = correct = totals = np.zeros(0, dtype=np.int64)

@@ -8,7 +8,10 @@ settings, and one class of N students with progress, six picks each and quiz att
 the production middleware, interleaved round by round so every page sees the same
 machine load, it times:
 
-- student pages (the reward profile and the quiz page of one student), the baseline;
+- student pages (the reward profile and the quiz page of one student), the baseline,
+  rendered on every request (the page cache is off here: instructor pages are never
+  kept, so each side is measured doing its work; a kept student page costs ~1 ms, see
+  load.py);
 - the instructor's class page and every page and export the apps link from it
   (`class_links`: class preferences, quiz analytics, JSONL and CSV exports), and the
   gradebook CSV;
@@ -64,7 +67,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="class-bench-") as tmp:
         workdir = Path(tmp)
         with postgres_cluster(workdir) as pg:
-            env = app_env(pg.url, workdir)
+            # Student pages rendered, not served from the page cache: instructor pages
+            # are never kept, so render against render compares the work each does.
+            env = app_env(pg.url, workdir, page_cache=False)
             prepare_app(env)
             log(f"generate_class --students {args.students}")
             started = time.perf_counter()
