@@ -7,8 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from courseware.models import Classroom, Enrollment, Module
@@ -239,49 +250,69 @@ def _share(part: int, whole: int) -> float:
 
 
 def _student_groups(*, classroom: Classroom, quiz: Quiz) -> list[dict]:
-    """One GROUP BY over the enrolled students: (attempts, best, passed) → students."""
+    """(attempts, best, passed) → students, in one query: each enrolled student's
+    submitted attempts aggregated in a join, then those rows grouped again in SQL.
+
+    (Correlated subqueries per student planned badly once PostgreSQL had statistics
+    for a big class: 220 ms for 10,000 students; the join and the outer GROUP BY take
+    ~10 ms.)"""
     from django.contrib.auth import get_user_model
 
-    mine = Attempt.objects.submitted().filter(quiz=quiz, user=OuterRef("pk")).order_by()
-    per_user = mine.values("user")
-    return list(
+    submitted = Q(quiz_attempts__quiz=quiz, quiz_attempts__submitted_at__isnull=False)
+    per_student = (
         get_user_model()
         .objects.filter(enrollments__classroom=classroom)
-        .annotate(
-            n_attempts=Coalesce(Subquery(per_user.annotate(n=Count("pk")).values("n")), 0),
-            best=Subquery(per_user.annotate(m=Max("score")).values("m")),
-            passed_ever=Exists(mine.filter(passed=True)),
-        )
         .order_by()
-        .values("n_attempts", "best", "passed_ever")
-        .annotate(students=Count("pk"))
+        .values("pk")
+        .annotate(
+            n_attempts=Count("quiz_attempts", filter=submitted),
+            best=Max("quiz_attempts__score", filter=submitted),
+            passed_ever=Max(
+                Case(When(quiz_attempts__passed=True, then=Value(1)), default=Value(0)),
+                filter=submitted,
+            ),
+        )
+        .values_list("n_attempts", "best", "passed_ever")
     )
+    inner, params = per_student.query.sql_with_params()
+    # The inner SQL is the ORM's own, its values bound as parameters.
+    outer = "SELECT n_attempts, best, passed_ever, COUNT(*) FROM ({}) AS per_student "
+    sql = outer.format(inner) + "GROUP BY n_attempts, best, passed_ever"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        {"n_attempts": n, "best": best, "passed_ever": bool(passed), "students": students}
+        for n, best, passed, students in rows
+    ]
 
 
 def class_quiz_analytics(*, classroom: Classroom, quiz: Quiz) -> ClassQuizAnalytics:
-    """Every figure of the class quiz page in five queries, for 3 or 10,000 students."""
+    """Every figure of the class quiz page in four queries, for 3 or 10,000 students."""
     groups = _student_groups(classroom=classroom, quiz=quiz)
     firsts = class_attempts(classroom=classroom, quiz=quiz).filter(number=1)
     first_scores = dict(
         firsts.order_by().values("score").annotate(n=Count("pk")).values_list("score", "n")
     )
     first_answers = Answer.objects.filter(attempt__in=firsts.values("pk"))
-    choice_counts = (
+    # One pass over the first attempts' answers, grouped by (question, choice, right or
+    # wrong, the attempt's score): at most choices x scores rows, whatever the class
+    # size. It gives both the choice counts and the (question, correct, score) groups
+    # the item statistics need; those do not depend on row order (ties share group
+    # slots), so repeating each group n times gives the figures of per-answer arrays.
+    grouped = list(
         first_answers.order_by()
-        .values("question_id", "choice_id")
+        .values("question_id", "choice_id", "is_correct", "attempt__score")
         .annotate(n=Count("pk"))
-        .values_list("question_id", "choice_id", "n")
+        .values_list("question_id", "choice_id", "is_correct", "attempt__score", "n")
     )
-    # (question, right or wrong, the attempt's score) with how many answers share them:
-    # at most questions x 2 x scores rows, whatever the class size. The item statistics
-    # do not depend on row order (ties share group slots), so repeating each row n times
-    # gives exactly the figures of the per-answer arrays.
-    rows = list(
-        first_answers.order_by()
-        .values("question_id", "is_correct", "attempt__score")
-        .annotate(n=Count("pk"))
-        .values_list("question_id", "is_correct", "attempt__score", "n")
-    )
+    choice_counts: dict[tuple[int, int], int] = {}
+    answer_groups: dict[tuple[int, bool, int], int] = {}
+    for question_id, choice_id, is_correct, score, n in grouped:
+        choice_counts[question_id, choice_id] = choice_counts.get((question_id, choice_id), 0) + n
+        key = (question_id, is_correct, score)
+        answer_groups[key] = answer_groups.get(key, 0) + n
+    rows = [(*key, n) for key, n in answer_groups.items()]
     choices = list(
         Choice.objects.filter(question__quiz=quiz)
         .select_related("question")
@@ -333,7 +364,11 @@ def class_quiz_analytics(*, classroom: Classroom, quiz: Quiz) -> ClassQuizAnalyt
         attempts_total=attempts_total,
         histogram=histogram,
         attempts=attempts,
-        items=_item_rows(choices=choices, choice_counts=choice_counts, rows=rows),
+        items=_item_rows(
+            choices=choices,
+            choice_counts=[(q, c, n) for (q, c), n in choice_counts.items()],
+            rows=rows,
+        ),
     )
 
 

@@ -282,6 +282,6 @@ def test_pages_cost_the_same_queries_for_3_and_3000_students(
 
 
 # session, instructor check, classroom, quiz = 4 (the logged-in user comes from the
-# cache), plus the five analytics queries: student groups, first-attempt scores, choice
-# counts, answer arrays, choices.
-ANALYTICS_PAGE_QUERIES = 9
+# cache), plus the four analytics queries: student groups, first-attempt scores, the
+# first attempts' answers grouped, choices.
+ANALYTICS_PAGE_QUERIES = 8
