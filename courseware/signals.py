@@ -65,20 +65,17 @@ def _changed(instance: Model) -> None:
         )
 
 
+def _user_changed(user_id) -> None:
+    """The header shows the user (name, roles): forget the kept user and their pages."""
+    forget_user(user_id)
+    pagecache.bump_user(user_id)
+
+
 @receiver(post_save, dispatch_uid="pagecache-save")
-def saved(sender, instance: Model, raw: bool = False, **kwargs) -> None:
-    if isinstance(instance, get_user_model()):
-        forget_user(instance.pk)
-        pagecache.bump_user(instance.pk)
-    else:
-        _changed(instance)
-
-
 @receiver(post_delete, dispatch_uid="pagecache-delete")
-def deleted(sender, instance: Model, **kwargs) -> None:
+def saved_or_deleted(sender, instance: Model, **kwargs) -> None:
     if isinstance(instance, get_user_model()):
-        forget_user(instance.pk)
-        pagecache.bump_user(instance.pk)
+        _user_changed(instance.pk)
     else:
         _changed(instance)
 
@@ -95,8 +92,7 @@ def relations_changed(sender, instance: Model, action: str, reverse: bool, pk_se
             users = []  # cleared from the group's side: pk_set is None; rare (admin)
             pagecache.bump(pagecache.CONTENT)
         for user_id in users:
-            forget_user(user_id)
-            pagecache.bump_user(user_id)
+            _user_changed(user_id)
     elif isinstance(instance, Model):
         _changed(instance)
 

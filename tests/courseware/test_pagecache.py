@@ -198,3 +198,26 @@ def test_the_user_cache_never_keeps_a_row_read_before_a_change(student):
     cache.set(entry_key, (stale_token, stale_user))  # the late write of the racing request
     assert backend.get_user(student.pk).first_name == "Renamed"
     assert cache.get(token_key) != stale_token
+
+
+def test_a_new_role_shows_in_the_header_at_once(student_client, student, content):
+    from django.contrib.auth.models import Group
+
+    from courseware.services import INSTRUCTOR_GROUP
+
+    url = page("courseware:sft")
+    student_client.get(url)
+    assert "My classes" not in student_client.get(url).text  # kept
+    Group.objects.get_or_create(name=INSTRUCTOR_GROUP)[0].user_set.add(student)
+    assert "My classes" in student_client.get(url).text
+
+
+def test_a_pick_removed_in_admin_shows_on_the_session_page(student_client, student, content):
+    url = page("labeling:session")
+    session, _ = labeling_services.session_start(user=student, rng=random.Random(6))
+    first = session.shown.order_by("position").first()
+    labeling_services.pick_record(session=session, pair=first.pair_id, side=ScreenSide.LEFT)
+    student_client.get(url)
+    assert "<strong>1 of 6</strong>" in student_client.get(url).text  # kept
+    session.picks.get().delete()  # as admin's delete does: one row, its signals
+    assert "<strong>0 of 6</strong>" in student_client.get(url).text
