@@ -106,8 +106,11 @@ def versions(scopes: Iterable[str], known: dict[str, Any] | None = None) -> dict
 
 
 def bump(*scopes: str) -> None:
-    """Draw new tokens now and again once the current transaction commits."""
-    if not scopes or not enabled():
+    """Draw new tokens now and again once the current transaction commits.
+
+    Also while the page cache is off: pages kept before it was turned off must not be
+    served after it is turned on again."""
+    if not scopes:
         return
 
     def draw() -> None:
@@ -129,8 +132,7 @@ def bump_classes(classroom_ids: Iterable[int]) -> None:
 
 def set_visit(user_id: int, section_id: int) -> None:
     """Record the section visited last (its token is the section itself)."""
-    if enabled():
-        cache.set(visit_scope(user_id), visit_token(section_id), timeout=None)
+    cache.set(visit_scope(user_id), visit_token(section_id), timeout=None)
 
 
 # A repeated view of the section visited last records the visit at most this often.
