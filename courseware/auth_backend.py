@@ -81,5 +81,10 @@ class CachedModelBackend(ModelBackend):
                 token = cache.get(token_key)
             user = super().get_user(user_id)
             if user is not None and token is not None:
+                # Kept with the user: every page's header asks (one query otherwise);
+                # a change of groups draws a new token like any change of the user.
+                from .selectors import is_instructor
+
+                is_instructor(user)
                 cache.set(entry_key, (token, user), timeout=USER_SECONDS)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -19,13 +19,14 @@ from courseware.models import (
 KW = {"course": "language-models", "module": "post-training"}
 HTMX = {"HX-Request": "true"}
 
-# Session, user, section, progress upsert, outline: 6 with the savepoint; each page adds its own. each page adds its own.
-PIPELINE_QUERIES = 10  # + stages, their sources, compute figures, texts
-STAGE_QUERIES = 9  # + stages, their sources, texts
-PRETRAINING_QUERIES = 7  # + texts (the model lives in memory)
-SFT_QUERIES = 9  # + examples, figures, texts
-COMPARE_QUERIES = 10  # + prompts, responses, texts, sources
-GUESS_QUERIES = 8  # + texts, the response
+# A first visit: session, section, progress update (no row yet) and insert, outline = 5
+# (the logged-in user and their role come from the cache); each page adds its own.
+PIPELINE_QUERIES = 9  # + stages, their sources, compute figures, texts
+STAGE_QUERIES = 8  # + stages, their sources, texts
+PRETRAINING_QUERIES = 6  # + texts (the model lives in memory)
+SFT_QUERIES = 8  # + examples, figures, texts
+COMPARE_QUERIES = 9  # + prompts, responses, texts, sources
+GUESS_QUERIES = 7  # + texts, the response
 
 
 def url(name: str, **extra) -> str:

@@ -217,11 +217,11 @@ def test_module_overview_shows_best_and_latest_scores(student_client, quiz, stud
 
 
 # A first visit to the quiz section: session, section, progress update (no row yet) and
-# insert, outline, quiz, instructor check = 7 (the logged-in user comes from the cache),
+# insert, outline, quiz = 6 (the logged-in user and their role come from the cache),
 # plus:
-QUIZ_PAGE_QUERIES = 9  # score aggregate, recent attempts
-ATTEMPT_PAGE_QUERIES = 10  # attempt, slots with questions, choice texts
-RESULT_PAGE_QUERIES = 11  # attempt, slots with questions, choices, answers
+QUIZ_PAGE_QUERIES = 8  # score aggregate, recent attempts
+ATTEMPT_PAGE_QUERIES = 9  # attempt, slots with questions, choice texts
+RESULT_PAGE_QUERIES = 10  # attempt, slots with questions, choices, answers
 # Staying on the section (the quiz, an attempt, its result are one section) writes the
 # visit at most once a minute: later pages skip the update and the insert.
 REVISIT = 2
