@@ -329,6 +329,18 @@ def livez(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+try:  # the Redis client is there whenever DJANGO_CACHE_URL can name Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    CACHE_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+        RedisConnectionError,
+        RedisTimeoutError,
+    )
+except ImportError:  # pragma: no cover
+    CACHE_CONNECTION_ERRORS = ()
+
+
 # A health check must answer fast: a probe that times out says less than a 503.
 HEALTH_CHECK_TIMEOUT = 2.0
 
@@ -385,12 +397,15 @@ DATABASE_UNAVAILABLE_RETRY_AFTER = 5
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a 503 with Retry-After when the error is a lost or refused database
-    connection, else the usual 500. Renders static templates without a request context
-    (no session, no user): nothing here may need the database."""
-    if isinstance(sys.exception(), OperationalError | InterfaceError):
+    """handler500: a 503 with Retry-After when the error is a lost or refused connection
+    to the database or to the shared cache, else the usual 500. Renders static templates
+    without a request context (no session, no user): nothing here may need either."""
+    error = sys.exception()
+    if isinstance(error, (OperationalError, InterfaceError, *CACHE_CONNECTION_ERRORS)):
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
-        response.database_disconnected = True  # ReplayAfterDisconnectMiddleware retries once
+        # ReplayAfterDisconnectMiddleware retries once (after a pause for the cache).
+        response.database_disconnected = not isinstance(error, CACHE_CONNECTION_ERRORS)
+        response.cache_disconnected = isinstance(error, CACHE_CONNECTION_ERRORS)
         return response
     return HttpResponseServerError(loader.get_template("500.html").render())

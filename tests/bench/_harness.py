@@ -219,56 +219,79 @@ def postgres_cluster(workdir: Path, preferred_port: int = 55432) -> Iterator[Pos
 # --- Redis (the shared cache) -----------------------------------------------------------
 
 
-@contextlib.contextmanager
-def redis_server(workdir: Path, preferred_port: int = 56379) -> Iterator[str | None]:
-    """A private Redis (no persistence, LRU-evicting) for the app's shared cache.
+class Redis:
+    """A private Redis (no persistence, LRU-evicting) for the app's shared cache."""
 
-    Yields its URL, or None when redis-server is not installed: the app then runs as
-    production does without DJANGO_CACHE_URL (sessions in the database, no page cache)."""
+    def __init__(self, binary: str, workdir: Path, port: int) -> None:
+        self.binary, self.port = binary, port
+        self.workdir, self.logfile = workdir, workdir / "redis.log"
+        self.url = f"redis://{HOST}:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603  (fixed argument list, no shell)
+            [
+                self.binary,
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory",
+                "512mb",
+                "--maxmemory-policy",
+                "allkeys-lru",
+                "--logfile",
+                str(self.logfile),
+                "--dir",
+                str(self.workdir),
+            ],
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.5):
+                return
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start (see {self.logfile})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        """Stop and start: it comes back empty, as Redis without persistence does."""
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path, preferred_port: int = 56379) -> Iterator[Redis | None]:
+    """Yields the running Redis, or None when redis-server is not installed: the app then
+    runs as production does without DJANGO_CACHE_URL (sessions in the database, no page
+    cache)."""
     binary = shutil.which("redis-server")
     if binary is None:
         log("redis-server not found: running without a shared cache (no page cache)")
         yield None
         return
-    port = free_port(preferred_port)
-    logfile = workdir / "redis.log"
-    process = subprocess.Popen(  # noqa: S603  (fixed argument list, no shell)
-        [
-            binary,
-            "--bind",
-            HOST,
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxmemory",
-            "512mb",
-            "--maxmemory-policy",
-            "allkeys-lru",
-            "--logfile",
-            str(logfile),
-            "--dir",
-            str(workdir),
-        ],
-    )
+    redis = Redis(binary, workdir, free_port(preferred_port))
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
-                break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"redis-server did not start (see {logfile})")
-            time.sleep(0.05)
-        log(f"Redis on {HOST}:{port} (the app's shared cache)")
-        yield f"redis://{HOST}:{port}/0"
+        redis.start()
+        log(f"Redis on {HOST}:{redis.port} (the app's shared cache)")
+        yield redis
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-        if process.poll() is None:
-            process.kill()
+        redis.stop()
 
 
 # --- the app ----------------------------------------------------------------------------
@@ -457,6 +480,7 @@ class Stack:
     env: dict[str, str]
     usernames: list[str]
     plan: flow.Plan
+    redis: Redis | None = None
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -475,9 +499,9 @@ def bench_stack(*, students: int, workers: int, page_cache: bool = True) -> Iter
     workdir = Path(tempfile.mkdtemp(prefix="courseware-bench-"))
     os.chmod(workdir, 0o700)  # noqa: S103  (owned by postgres after init; private)
     try:
-        with postgres_cluster(workdir) as pg, redis_server(workdir) as cache_url:
-            env = app_env(pg.url, workdir, cache_url, page_cache)
-            log(f"page cache: {'on' if cache_url and page_cache else 'off'}")
+        with postgres_cluster(workdir) as pg, redis_server(workdir) as redis:
+            env = app_env(pg.url, workdir, redis.url if redis else None, page_cache)
+            log(f"page cache: {'on' if redis and page_cache else 'off'}")
             prepare_app(env)
             django_setup(env)
             usernames = create_students(students)
@@ -486,7 +510,7 @@ def bench_stack(*, students: int, workers: int, page_cache: bool = True) -> Iter
             connections.close_all()
             log(f"{students} students in one class")
             with gunicorn_server(env, workdir, workers) as server:
-                yield Stack(cores, pg, server, env, usernames, plan)
+                yield Stack(cores, pg, server, env, usernames, plan, redis)
     finally:
         if keep := os.environ.get("BENCH_KEEP_LOGS"):
             # For a post-mortem: gunicorn's, the access and PostgreSQL's logs.

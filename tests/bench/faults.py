@@ -9,7 +9,9 @@ During the flow phase (after every student has logged in):
       (at 5, 15, … s);
   (c) PostgreSQL is restarted once (at 45 % of the duration; `--pg-down S` keeps it
       stopped S seconds first);
-  (d) gunicorn is reloaded with SIGHUP once (at 75 %).
+  (d) gunicorn is reloaded with SIGHUP once (at 75 %);
+  (e) Redis (the shared cache: sessions, users, kept pages) is restarted once (at 60 %)
+      and comes back empty: sessions are read from the database again, pages rendered.
 A poller asks /healthz every 100 ms. The run prints the failed requests grouped in time
 windows next to the fault that preceded them, how long /healthz answered 503, and the
 reconciliation: nothing acknowledged may be lost (the exit status says whether it was).
@@ -92,12 +94,18 @@ def schedule(stack: Stack, duration: float, pg_down: float) -> list[Fault]:
         stack.server.reload()
         return f"SIGHUP to master {stack.server.pid}"
 
+    def restart_redis() -> str:
+        stack.redis.restart()
+        return "stop, start empty"
+
     faults = [Fault(t, "SIGKILL a worker", kill) for t in range(10, int(duration), 10)]
     faults += [Fault(t, "terminate backends", terminate) for t in range(5, int(duration), 10)]
     faults += [
         Fault(round(duration * 0.45, 1), "restart PostgreSQL", restart),
         Fault(round(duration * 0.75, 1), "SIGHUP gunicorn", reload),
     ]
+    if stack.redis is not None:
+        faults.append(Fault(round(duration * 0.6, 1), "restart Redis", restart_redis))
     return sorted(faults, key=lambda fault: fault.at)
 
 

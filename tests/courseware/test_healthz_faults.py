@@ -163,3 +163,52 @@ def test_a_lasting_outage_still_answers_503_after_one_replay(student, content):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert len(calls) == 2
+
+
+@pytest.mark.django_db
+def test_a_request_caught_by_a_cache_restart_is_replayed_after_a_pause(student, content):
+    from django.test import Client
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from courseware import selectors
+    from courseware.middleware import ReplayAfterDisconnectMiddleware
+
+    student_client = Client(raise_request_exception=False)
+    student_client.force_login(student)
+    real = selectors.module_outline
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+        return real(**kwargs)
+
+    with (
+        mock.patch("courseware.views.selectors.module_outline", side_effect=flaky),
+        mock.patch.object(ReplayAfterDisconnectMiddleware, "CACHE_PAUSE", 0.01),
+        mock.patch("courseware.middleware.time.sleep") as slept,
+    ):
+        response = student_client.get(content.get_absolute_url())
+    assert response.status_code == 200
+    assert len(calls) == 2
+    slept.assert_called_once_with(0.01)
+
+
+@pytest.mark.django_db
+def test_a_cache_that_stays_down_answers_503_not_500(student, content):
+    from django.test import Client
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    student_client = Client(raise_request_exception=False)
+    student_client.force_login(student)
+    with (
+        mock.patch(
+            "courseware.views.selectors.module_outline",
+            side_effect=RedisTimeoutError("Timeout reading from socket"),
+        ),
+        mock.patch("courseware.middleware.time.sleep"),
+    ):
+        response = student_client.get(content.get_absolute_url())
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
