@@ -54,6 +54,11 @@ def warm_up():
                 loader.get_template(str(path.relative_to(folder)))
             except (TemplateDoesNotExist, TemplateSyntaxError):
                 continue
+    # Nothing above should have connected, but a connection made in the master would be
+    # shared by every forked worker: make sure none is left open.
+    from django.db import connections
+
+    connections.close_all()
 
 
 def post_worker_init(worker):

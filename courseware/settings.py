@@ -146,8 +146,8 @@ else:
         }
     }
     SHARED_CACHE = False
-# One process (runserver, the tests) or a shared cache: a per-process cache is then the
-# only cache there is, so serving from it is correct.
+# One process (runserver, the tests): a per-process cache is then the only cache there
+# is, so reading from it is correct.
 SINGLE_PROCESS = DEBUG or env_bool("DJANGO_TESTING")
 # Sessions read from the cache (written through to the database) only when the cache is
 # shared: a logout must end the session in every worker.
@@ -158,7 +158,11 @@ SESSION_ENGINE = (
 )
 # Learners' pages are kept, rendered, per learner and invalidated by version keys
 # (courseware/pagecache.py). Off without a shared cache in production.
-PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", default=SHARED_CACHE or SINGLE_PROCESS)
+# Off by default with DEBUG: a template edited in development must show at once. The
+# tests run with it on (one process), so every view test also exercises it.
+PAGE_CACHE = env_bool(
+    "DJANGO_PAGE_CACHE", default=(SHARED_CACHE and not DEBUG) or env_bool("DJANGO_TESTING")
+)
 # The logged-in user is read from the cache under the same condition.
 USER_CACHE = SHARED_CACHE or SINGLE_PROCESS
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
