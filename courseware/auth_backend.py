@@ -11,7 +11,6 @@ still checks the session's password hash against the user it gets back.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -19,19 +18,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
+
+from .tokens import bump, versions
 
 USER_SECONDS = 300
 
 
-def _keys(user_id) -> tuple[str, str]:
-    return f"auth:user:{user_id}", f"auth:userv:{user_id}"
-
-
 def user_cache_keys(user_id) -> tuple[str, str]:
-    """The cache keys `get_user` reads, for a caller that fetches them in its own round
-    trip and hands them over with `prefetched_user`."""
-    return _keys(user_id)
+    """The kept user's key and its token's key: what `get_user` reads, also for a caller
+    that fetches them in its own round trip and hands them over with `prefetched_user`."""
+    return f"auth:user:{user_id}", f"auth:userv:{user_id}"
 
 
 # Values of user_cache_keys() fetched by the page cache for the current request.
@@ -51,36 +47,26 @@ def prefetched_user(values: dict[str, Any]) -> Iterator[None]:
 
 def forget_user(user_id) -> None:
     """Make every kept copy of this user stale (now and when the transaction commits)."""
-    if not settings.USER_CACHE:
-        return
-    _, token_key = _keys(user_id)
-
-    def draw() -> None:
-        cache.set(token_key, secrets.randbits(62), timeout=None)
-
-    draw()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(draw)
+    if settings.USER_CACHE:
+        bump(user_cache_keys(user_id)[1])
 
 
 class CachedModelBackend(ModelBackend):
     def get_user(self, user_id):
         if not settings.USER_CACHE:
             return super().get_user(user_id)
-        entry_key, token_key = _keys(user_id)
+        entry_key, token_key = user_cache_keys(user_id)
         found = _PREFETCHED.get()
         if found is None or entry_key not in found or token_key not in found:
             found = cache.get_many([entry_key, token_key])
-        token = found.get(token_key)
-        entry = found.get(entry_key)
-        if token is not None and entry is not None and entry[0] == token:
+        entry, token = found.get(entry_key), found.get(token_key)
+        if entry is not None and token is not None and entry[0] == token:
             user = entry[1]
         else:
-            if token is None:
-                cache.add(token_key, secrets.randbits(62), timeout=None)
-                token = cache.get(token_key)
+            if token is None:  # the token first, the row second (see courseware.tokens)
+                token = versions([token_key])[token_key]
             user = super().get_user(user_id)
-            if user is not None and token is not None:
+            if user is not None:
                 # Kept with the user: every page's header asks (one query otherwise);
                 # a change of groups draws a new token like any change of the user.
                 from .selectors import is_instructor

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -45,6 +44,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from .auth_backend import prefetched_user, user_cache_keys
+from .tokens import bump, versions
 
 CONTENT = "pv:content"
 # Says how a page was answered (hit, miss: rendered and kept, bypass: rendered only), for
@@ -82,43 +82,9 @@ def enabled() -> bool:
     return settings.PAGE_CACHE
 
 
-# --- versions ----------------------------------------------------------------------------
-
-
-def _new_token() -> int:
-    # An int: Django's Redis serializer stores ints as they are, without pickling.
-    return secrets.randbits(62)
-
-
-def versions(scopes: Iterable[str], known: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The current token of each scope, drawing one for a scope that has none."""
-    scopes = list(scopes)
-    found = {s: known[s] for s in scopes if known and s in known}
-    wanted = [s for s in scopes if s not in found]
-    if wanted:
-        found.update(cache.get_many(wanted))
-    missing = [s for s in scopes if s not in found]
-    if missing:
-        for scope in missing:
-            cache.add(scope, _new_token(), timeout=None)
-        found.update(cache.get_many(missing))
-    return found
-
-
-def bump(*scopes: str) -> None:
-    """Draw new tokens now and again once the current transaction commits.
-
-    Also while the page cache is off: pages kept before it was turned off must not be
-    served after it is turned on again."""
-    if not scopes:
-        return
-
-    def draw() -> None:
-        cache.set_many({scope: _new_token() for scope in scopes}, timeout=None)
-
-    draw()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(draw)  # outside a transaction the write is already committed
+# --- versions (see courseware.tokens) ----------------------------------------------------
+# Tokens are drawn also while the page cache is off: pages kept before it was turned off
+# must not be served after it is turned on again.
 
 
 def bump_user(user_id: int | None) -> None:
@@ -178,18 +144,6 @@ def depends_on(request: HttpRequest, *scopes: str) -> None:
     if pending is None:
         return
     pending.update(versions([s for s in scopes if s not in pending]))
-
-
-def depends_on_classes(request: HttpRequest) -> None:
-    """Declare that the page shows what the learner's classmates did."""
-    if getattr(request, "_page_scopes", None) is None:
-        return
-    from .models import Enrollment
-
-    classes = Enrollment.objects.filter(student_id=request.user.pk).values_list(
-        "classroom_id", flat=True
-    )
-    depends_on(request, *(class_scope(pk) for pk in classes))
 
 
 def refresh(request: HttpRequest, *scopes: str) -> None:

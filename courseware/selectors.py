@@ -28,6 +28,13 @@ def is_instructor(user: AbstractBaseUser) -> bool:
     return cached
 
 
+def classroom_ids(*, user_id: int) -> list[int]:
+    """The classes a learner is enrolled in."""
+    return list(
+        Enrollment.objects.filter(student_id=user_id).values_list("classroom_id", flat=True)
+    )
+
+
 def module_get(*, course: str, module: str) -> Module:
     return get_object_or_404(
         Module.objects.select_related("course"), course__slug=course, slug=module

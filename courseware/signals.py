@@ -13,11 +13,18 @@ from collections.abc import Callable
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_delete,
+)
 from django.dispatch import receiver
 
-from . import pagecache
+from . import pagecache, selectors
 from .auth_backend import forget_user
 
 
@@ -59,10 +66,7 @@ def _changed(instance: Model) -> None:
     user_id = owner_of(instance)
     pagecache.bump_user(user_id)
     if meta.label_lower in CLASS_WIDE and user_id is not None:
-        Enrollment = apps.get_model("courseware.Enrollment")
-        pagecache.bump_classes(
-            Enrollment.objects.filter(student_id=user_id).values_list("classroom_id", flat=True)
-        )
+        pagecache.bump_classes(selectors.classroom_ids(user_id=user_id))
 
 
 def _user_changed(user_id) -> None:
@@ -81,20 +85,35 @@ def saved_or_deleted(sender, instance: Model, **kwargs) -> None:
 
 
 @receiver(m2m_changed, dispatch_uid="pagecache-m2m")
-def relations_changed(sender, instance: Model, action: str, reverse: bool, pk_set, **kwargs):
-    if not action.startswith("post_"):
-        return
+def relations_changed(sender, instance: Model, action: str, pk_set, **kwargs) -> None:
     User = get_user_model()
     if sender is User.groups.through:
-        # A role changes the header's links; forget the user on either side.
-        users = [instance.pk] if isinstance(instance, User) else list(pk_set or ())
-        if not isinstance(instance, User) and action == "post_clear":
-            users = []  # cleared from the group's side: pk_set is None; rare (admin)
-            pagecache.bump(pagecache.CONTENT)
-        for user_id in users:
-            _user_changed(user_id)
-    elif isinstance(instance, Model):
+        # A role: the kept user carries it (instructor pages check it) and the header
+        # shows it. From the user's side the user is `instance`; from the group's side
+        # the users are `pk_set`, except for clear(), which names nobody afterwards.
+        if isinstance(instance, User):
+            if action.startswith("post_"):
+                _user_changed(instance.pk)
+        elif action == "pre_clear":
+            _members_changed(instance)
+        elif action in ("post_add", "post_remove"):
+            for user_id in pk_set:
+                _user_changed(user_id)
+    elif action.startswith("post_") and isinstance(instance, Model):
         _changed(instance)
+
+
+@receiver(pre_delete, sender=Group, dispatch_uid="pagecache-group-delete")
+def group_deleted(sender, instance: Group, **kwargs) -> None:
+    """Deleting a group removes its members' memberships without an m2m signal."""
+    _members_changed(instance)
+
+
+def _members_changed(group: Group) -> None:
+    # Inside the clear's or the delete's transaction: the tokens are drawn again when it
+    # commits, after the members have left.
+    for user_id in group.user_set.values_list("pk", flat=True):
+        _user_changed(user_id)
 
 
 @receiver(post_migrate, dispatch_uid="pagecache-migrate")

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import BigIntegerField, Case, Count, Prefetch, QuerySet, Sum, Value, When
 from django.shortcuts import get_object_or_404
 
+from courseware import selectors as course_selectors
 from courseware.models import Classroom, Enrollment
 
 from . import agreement, reward
@@ -317,17 +318,19 @@ def heldout_choices(
     return choices
 
 
-def classmates_latest_sessions(*, user: AbstractBaseUser):
+def classmates_latest_sessions(
+    *, user: AbstractBaseUser, classroom_ids: Sequence[int] | None = None
+):
     """Latest finished session of everyone who shares a class with `user` (not `user`).
 
-    The learner's class ids are read first and passed as values: inside a subquery
-    PostgreSQL must guess a class's size (the average, skewed by one big class) and then
-    scans every session and pick in the database (9 ms with one 10,000-student class
-    beside a class of 30, growing with the whole database); with the ids it plans from
-    the class's own size."""
-    my_classes = list(
-        Enrollment.objects.filter(student=user).values_list("classroom_id", flat=True)
-    )
+    The learner's class ids (`classroom_ids`, read here when not given) go in as values:
+    inside a subquery PostgreSQL must guess a class's size (the average, skewed by one big
+    class) and then scans every session and pick in the database (9 ms with one
+    10,000-student class beside a class of 30, growing with the whole database); with
+    the ids it plans from the class's own size."""
+    if classroom_ids is None:
+        classroom_ids = course_selectors.classroom_ids(user_id=user.pk)
+    my_classes = list(classroom_ids)
     classmates = (
         Enrollment.objects.filter(classroom_id__in=my_classes)
         .exclude(student=user)
@@ -336,7 +339,9 @@ def classmates_latest_sessions(*, user: AbstractBaseUser):
     return LabelingSession.objects.filter(user_id__in=classmates).latest_finished_per_user()
 
 
-def class_pick_counts(*, user: AbstractBaseUser) -> tuple[int, dict[tuple[int, str], int]]:
+def class_pick_counts(
+    *, user: AbstractBaseUser, classroom_ids: Sequence[int] | None = None
+) -> tuple[int, dict[tuple[int, str], int]]:
     """How many classmates finished, and how many of them chose each (pair, response).
 
     One GROUP BY query whatever the class size. A finished session has a pick on
@@ -344,7 +349,9 @@ def class_pick_counts(*, user: AbstractBaseUser) -> tuple[int, dict[tuple[int, s
     per-pair total. Counts are returned only from CLASS_MIN_FINISHED classmates on.
     """
     rows = (
-        Pick.objects.filter(session__in=classmates_latest_sessions(user=user))
+        Pick.objects.filter(
+            session__in=classmates_latest_sessions(user=user, classroom_ids=classroom_ids)
+        )
         .values("pair_id", "chosen")
         .annotate(n=Count("id"))
         .order_by()
@@ -359,13 +366,18 @@ def class_pick_counts(*, user: AbstractBaseUser) -> tuple[int, dict[tuple[int, s
     return finished, counts
 
 
-def learner_profile(*, user: AbstractBaseUser, session: LabelingSession) -> Profile:
+def learner_profile(
+    *,
+    user: AbstractBaseUser,
+    session: LabelingSession,
+    classroom_ids: Sequence[int] | None = None,
+) -> Profile:
     state = session_state(session=session)
     space = trait_space()
     comparisons = _comparisons(state, space)
     model = reward.fit_reward_model(comparisons, space.slugs)
     tallies = reward.trait_tallies(comparisons, space.slugs, phrases=space.phrases)
-    finished, counts = class_pick_counts(user=user)
+    finished, counts = class_pick_counts(user=user, classroom_ids=classroom_ids)
     rows = []
     for item in state.items:
         if not item.picked_side:

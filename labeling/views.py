@@ -146,10 +146,13 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 def profile(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:profile")
     # Shows how classmates picked: kept only until one of them finishes labeling.
-    pagecache.depends_on_classes(request)
+    classes = course_selectors.classroom_ids(user_id=request.user.pk)
+    pagecache.depends_on(request, *map(pagecache.class_scope, classes))
     session = selectors.session_latest_finished(user=request.user)
     if session is not None:
-        context["profile"] = selectors.learner_profile(user=request.user, session=session)
+        context["profile"] = selectors.learner_profile(
+            user=request.user, session=session, classroom_ids=classes
+        )
         _mark_done(request, context)
     context["open_session"] = selectors.session_open(user=request.user)
     return render(request, "labeling/profile.html", context)

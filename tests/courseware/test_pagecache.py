@@ -190,7 +190,7 @@ def test_the_user_cache_never_keeps_a_row_read_before_a_change(student):
 
     from courseware import auth_backend
 
-    entry_key, token_key = auth_backend._keys(student.pk)
+    entry_key, token_key = auth_backend.user_cache_keys(student.pk)
     backend.get_user(student.pk)
     stale_token, stale_user = cache.get(entry_key)
     student.first_name = "Renamed"
@@ -221,3 +221,27 @@ def test_a_pick_removed_in_admin_shows_on_the_session_page(student_client, stude
     assert "<strong>1 of 6</strong>" in student_client.get(url).text  # kept
     session.picks.get().delete()  # as admin's delete does: one row, its signals
     assert "<strong>0 of 6</strong>" in student_client.get(url).text
+
+
+@pytest.mark.parametrize(
+    "how", ["from the user", "from the group", "group cleared", "group deleted"]
+)
+def test_a_role_taken_away_is_gone_at_once(instructor_client, instructor, classroom, how):
+    # The kept user carries the instructor role: taking it away, from either side of the
+    # relation, must end access on the next request (as without the cache).
+    from django.contrib.auth.models import Group
+
+    from courseware.services import INSTRUCTOR_GROUP
+
+    url = reverse("courseware:classroom", kwargs={"pk": classroom.pk})
+    assert instructor_client.get(url).status_code == 200
+    group = Group.objects.get(name=INSTRUCTOR_GROUP)
+    if how == "from the user":
+        instructor.groups.remove(group)
+    elif how == "from the group":
+        group.user_set.remove(instructor)
+    elif how == "group cleared":
+        group.user_set.clear()
+    else:
+        group.delete()
+    assert instructor_client.get(url).status_code == 403
