@@ -39,8 +39,8 @@ def when_ready(server):
 
 def warm_up():
     """Do in the master what each worker would otherwise do on its first requests:
-    import every view (and with them numpy and scikit-learn, ~0.7 s) and compile every
-    template. Forked workers inherit both; measured as 0.7 s on a worker's first page."""
+    import every view (and with them scikit-learn) and compile every template. Forked
+    workers inherit both; without this a worker's first page took ~0.7 s."""
     from pathlib import Path
 
     from django.conf import settings

@@ -157,13 +157,13 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 # Learners' pages are kept, rendered, per learner and invalidated by version keys
-# (courseware/pagecache.py). Off without a shared cache in production.
-# Off by default with DEBUG: a template edited in development must show at once. The
-# tests run with it on (one process), so every view test also exercises it.
+# (courseware/pagecache.py): on with a shared cache, off without one. Off by default with
+# DEBUG too (a template edited in development must show at once); the tests run with it
+# on (one process), so every view test also exercises it.
 PAGE_CACHE = env_bool(
     "DJANGO_PAGE_CACHE", default=(SHARED_CACHE and not DEBUG) or env_bool("DJANGO_TESTING")
 )
-# The logged-in user is read from the cache under the same condition.
+# The logged-in user is read from the cache whenever every process sees the same cache.
 USER_CACHE = SHARED_CACHE or SINGLE_PROCESS
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
 
