@@ -76,6 +76,11 @@ class ClassroomAdmin(admin.ModelAdmin):
     def student_count(self, obj: Classroom) -> int:
         return obj.n_students
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Students added or removed here: what classmates see of the class is recounted.
+        services.roster_notify(classroom_ids=[form.instance.pk])
+
     @admin.action(description="Regenerate the join codes of the selected classes")
     def regenerate_join_codes(self, request, queryset):
         for classroom in queryset:

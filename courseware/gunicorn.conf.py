@@ -3,23 +3,21 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback by default: the site expects a proxy in front of it (TLS, X-Forwarded-Proto).
+# Behind a proxy on another host, bind the address that proxy reaches (README).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Restart workers now and then, so a slow leak cannot grow without bound. Pages served
-# from the cache take ~1 ms, so 2,000 requests came round in seconds and the workers,
-# restarting together, left the site unanswered for ~2 s (tests/bench/load.py): restart
-# rarely, and at well-spread moments.
+# Restart workers now and then, so a slow leak cannot grow without bound; rarely, and at
+# well-spread moments (workers restarting together leave the site briefly unanswered).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-# The usual combined format, plus the time taken (ms) and how the page cache answered.
-access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-page-cache}o)s'
-)
+# The usual combined format, plus the time taken (ms).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Load Django and build the n-gram model once in the master, then fork: a worker that

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 # No 0/O, 1/I/L: codes are read off a projector and typed on phones.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -44,6 +44,11 @@ class Course(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("courseware:course", kwargs={"course": self.slug})
 
+    @cached_property
+    def url(self) -> str:
+        """The URL, computed once per instance (the catalog keeps instances per version)."""
+        return self.get_absolute_url()
+
 
 class Module(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
@@ -70,14 +75,14 @@ class Module(models.Model):
             "courseware:module", kwargs={"course": self.course.slug, "module": self.slug}
         )
 
+    @cached_property
+    def url(self) -> str:
+        """The URL, computed once per instance (the catalog keeps instances per version)."""
+        return self.get_absolute_url()
 
-@lru_cache(maxsize=4096)
-def _section_path(
-    url_name: str, course: str, module: str, section: str, prefix: str, urlconf: object
-) -> str:
-    """A section's URL. Remembered per process: every section page links the whole
-    outline and its neighbours, and the answer depends only on these arguments (the
-    URLconf and script prefix included, so an override in a test is a new key)."""
+
+def section_path(*, url_name: str, course: str, module: str, section: str) -> str:
+    """A section's URL: its app's page when it names one, else the reading page."""
     kwargs = {"course": course, "module": module}
     if url_name:
         try:
@@ -124,35 +129,53 @@ class Section(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return _section_path(
-            self.url_name,
-            self.module.course.slug,
-            self.module.slug,
-            self.slug,
-            get_script_prefix(),
-            get_urlconf() or settings.ROOT_URLCONF,
+        # Pages read sections from the content catalog, where the URL is computed once
+        # per content version (`courseware.catalog`); this is for admin and the shell.
+        return section_path(
+            url_name=self.url_name,
+            course=self.module.course.slug,
+            module=self.module.slug,
+            section=self.slug,
         )
+
+    @cached_property
+    def url(self) -> str:
+        """The URL, computed once per instance (the catalog keeps instances per version)."""
+        return self.get_absolute_url()
 
 
 class SectionProgress(models.Model):
+    """A learner's first view of a section (written once, by that GET) and when they
+    finished it (a POST). Nothing here changes on later views."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="section_progress"
     )
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="progress")
     first_seen_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "section"], name="progress_one_per_section"),
         ]
-        indexes = [models.Index(fields=["user", "-last_seen_at"], name="progress_user_recent")]
         verbose_name_plural = "section progress"
 
     def __str__(self) -> str:
         state = "done" if self.done_at else "seen"
         return f"{self.user} · {self.section} · {state}"
+
+
+class ContentVersion(models.Model):
+    """One row: a random token that every change of course content replaces
+    (`courseware.content`). Pages keep content in process memory under it."""
+
+    SINGLETON = 1
+
+    token = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"content version {self.token}"
 
 
 class Classroom(models.Model):

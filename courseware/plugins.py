@@ -1,17 +1,21 @@
 """The seams through which the course apps (courseware included) plug into the site.
 
-Each app in settings.COURSE_APPS may have a `hooks` module defining any of:
+Each app in settings.COURSE_APPS may define any of these functions, each in the module
+named beside it:
 
-- `load_content(*, stdout) -> None`: idempotent content loader (see `load_content`).
-- `demo_populate(*, classroom, students, rng, stdout) -> None`: demo picks, attempts …
-- `overview_panels(*, user, module) -> list[Panel]`: panels for the module overview.
-- `roster_columns(*, classroom) -> list[RosterColumn]`: per-student columns for the
+- `loader.load_content(*, stdout) -> None`: idempotent content loader (`load_content`).
+- `demo.demo_populate(*, classroom, students, rng, stdout) -> None`: demo picks, attempts …
+- `panels.overview_panels(*, user, module) -> list[Panel]`: panels for the module overview.
+- `panels.roster_columns(*, classroom) -> list[RosterColumn]`: per-student columns for the
   instructor's roster and the gradebook export, each one database expression.
-- `class_links(*, classroom) -> list[ClassLink]`: the app's instructor pages for a class.
-- `done_by_activity() -> dict[url_name, str]`: sections that only their activity marks done
-  (never the pager's "Done" button), with the sentence the pager shows instead.
+- `panels.class_links(*, classroom) -> list[ClassLink]`: the app's instructor pages for a class.
+- `panels.done_by_activity() -> dict[url_name, str]`: sections that only their activity marks
+  done (never the pager's "Done" button), with the sentence the pager shows instead.
+- `services.roster_changed(*, classroom_ids) -> None`: students joined or left these
+  classes (an app keeping per-class figures recounts them).
 
-Keeping the list in settings (not import side effects) makes the order explicit.
+Keeping the list of apps in settings (not import side effects) makes the order explicit,
+and looking functions up by name keeps courseware from importing the apps.
 """
 
 from __future__ import annotations
@@ -52,12 +56,25 @@ class ClassLink:
     description: str = ""
 
 
+HOOK_MODULES = {
+    "load_content": "loader",
+    "demo_populate": "demo",
+    "overview_panels": "panels",
+    "roster_columns": "panels",
+    "class_links": "panels",
+    "done_by_activity": "panels",
+    "roster_changed": "services",
+}
+
+
 def app_hooks(name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """(app, function) for every course app that defines hook `name`, in app order."""
+    module_name = HOOK_MODULES[name]
     for app in settings.COURSE_APPS:
         try:
-            module = import_module(f"{app}.hooks")
+            module = import_module(f"{app}.{module_name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.hooks":
+            if exc.name != f"{app}.{module_name}":
                 raise
             continue
         hook = getattr(module, name, None)

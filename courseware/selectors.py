@@ -5,52 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.crypto import salted_hmac
 
-from .models import Classroom, Enrollment, Module, Section, SectionProgress
+from .catalog import ModuleContent, course_catalog
+from .models import Classroom, Enrollment, Section, SectionProgress
 from .plugins import ClassLink, RosterColumn, app_hooks
-from .services import INSTRUCTOR_GROUP
-
-
-def is_instructor(user: AbstractBaseUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_is_instructor", None)
-    if cached is None:
-        cached = user.groups.filter(name=INSTRUCTOR_GROUP).exists()
-        user._is_instructor = cached
-    return cached
+from .roles import is_instructor
 
 
 def classroom_ids(*, user_id: int) -> list[int]:
     """The classes a learner is enrolled in."""
     return list(
         Enrollment.objects.filter(student_id=user_id).values_list("classroom_id", flat=True)
-    )
-
-
-def module_get(*, course: str, module: str) -> Module:
-    return get_object_or_404(
-        Module.objects.select_related("course"), course__slug=course, slug=module
-    )
-
-
-def section_get(
-    *, course: str, module: str, section: str | None = None, url_name: str | None = None
-) -> Section:
-    """A section by slug (reading pages) or by the URL name of the page that serves it."""
-    lookup = {"slug": section} if url_name is None else {"url_name": url_name}
-    return get_object_or_404(
-        Section.objects.select_related("module__course"),
-        module__course__slug=course,
-        module__slug=module,
-        **lookup,
     )
 
 
@@ -61,25 +31,22 @@ class OutlineEntry:
     done: bool
 
 
-def module_outline(*, module: Module, user: AbstractBaseUser) -> list[OutlineEntry]:
-    """The module's sections with this learner's progress, in one query."""
-    sections: QuerySet[Section] = module.sections.all()
-    if user.is_authenticated:
-        mine = SectionProgress.objects.filter(user=user, section=OuterRef("pk"))
-        sections = sections.annotate(
-            seen=Exists(mine), done=Exists(mine.filter(done_at__isnull=False))
+def module_outline(*, content: ModuleContent, user: AbstractBaseUser) -> list[OutlineEntry]:
+    """The module's sections with this learner's progress: one query."""
+    progress: dict[int, bool] = {}
+    if user.is_authenticated and content.sections:
+        progress = {
+            section_id: done_at is not None
+            for section_id, done_at in SectionProgress.objects.filter(
+                user=user, section_id__in=[s.pk for s in content.sections]
+            ).values_list("section_id", "done_at")
+        }
+    return [
+        OutlineEntry(
+            section=section, seen=section.pk in progress, done=progress.get(section.pk, False)
         )
-    entries = []
-    for section in sections:
-        section.module = module  # saves a query per section when building URLs
-        entries.append(
-            OutlineEntry(
-                section=section,
-                seen=getattr(section, "seen", False),
-                done=getattr(section, "done", False),
-            )
-        )
-    return entries
+        for section in content.sections
+    ]
 
 
 def outline_neighbours(
@@ -92,64 +59,42 @@ def outline_neighbours(
     return previous, following
 
 
-def resume_section(
-    *, user: AbstractBaseUser, module: Module, outline: list[OutlineEntry] | None = None
-) -> Section | None:
-    """Where a returning learner should land: the section they last opened,
-    or the first not yet done if that one is finished, or the first section.
-    Pass the `outline` when the caller has it already (saves a query)."""
-    if outline is None:
-        outline = module_outline(module=module, user=user)
-    if not outline:
-        return None
-    last = (
-        SectionProgress.objects.filter(user=user, section__module=module)
-        .order_by("-last_seen_at")
-        .values_list("section_id", flat=True)
-        .first()
-    )
-    for entry in outline:
-        if entry.section.pk == last and not entry.done:
-            return entry.section
+def resume_section(outline: list[OutlineEntry]) -> Section | None:
+    """Where a returning learner should land: the first section not yet done (the last
+    section once all are done)."""
     for entry in outline:
         if not entry.done:
             return entry.section
-    return outline[-1].section
+    return outline[-1].section if outline else None
 
 
-def module_for_user(*, user: AbstractBaseUser) -> Module | None:
-    """The module a learner is working on: the one they touched last, else the
-    first published module of the course of their newest class, else any."""
+def module_for_user(*, user: AbstractBaseUser) -> ModuleContent | None:
+    """The module a learner is working on: the one of the section they opened or finished
+    last, else the first published module of the course of their newest class, else the
+    first published module of any course."""
+    catalog = course_catalog()
+    by_id = {entry.module.pk: entry for entry in catalog.modules.values()}
+    candidates = [e for e in by_id.values() if e.module.is_published and e.sections]
     if user.is_authenticated:
-        last = (
+        touched = (
             SectionProgress.objects.filter(user=user)
-            .order_by("-last_seen_at")
+            .annotate(last=Greatest("first_seen_at", Coalesce("done_at", "first_seen_at")))
+            .order_by("-last")
             .values_list("section__module_id", flat=True)
             .first()
         )
-        if last:
-            return Module.objects.select_related("course").get(pk=last)
+        if touched in by_id:
+            return by_id[touched]
         course_id = (
-            Classroom.objects.filter(enrollments__student=user)
-            .order_by("-enrollments__joined_at")
-            .values_list("course_id", flat=True)
+            Enrollment.objects.filter(student=user)
+            .order_by("-joined_at")
+            .values_list("classroom__course_id", flat=True)
             .first()
         )
-        if course_id:
-            module = (
-                Module.objects.select_related("course")
-                .filter(course_id=course_id, is_published=True, sections__isnull=False)
-                .order_by("-number")
-                .first()
-            )
-            if module:
-                return module
-    return (
-        Module.objects.select_related("course")
-        .filter(is_published=True, sections__isnull=False)
-        .order_by("-number")
-        .first()
-    )
+        mine = [e for e in candidates if e.module.course_id == course_id]
+        if mine:
+            return min(mine, key=lambda e: e.module.number)
+    return min(candidates, key=lambda e: (e.module.course_id, e.module.number), default=None)
 
 
 def classrooms_taught(*, user: AbstractBaseUser) -> QuerySet[Classroom]:
@@ -185,8 +130,10 @@ def roster_columns(*, classroom: Classroom) -> list[RosterColumn]:
     )
     last_seen = (
         SectionProgress.objects.filter(user=OuterRef("pk"))
-        .order_by("-last_seen_at")
-        .values("last_seen_at")[:1]
+        .order_by()
+        .values("user")
+        .annotate(last=Max(Greatest("first_seen_at", Coalesce("done_at", "first_seen_at"))))
+        .values("last")
     )
     columns = [
         RosterColumn("sections_done", "Sections done", Coalesce(Subquery(done), 0)),

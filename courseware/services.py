@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import pagecache
 from .models import (
     Classroom,
     Enrollment,
@@ -17,8 +16,8 @@ from .models import (
     new_join_code,
     normalize_join_code,
 )
-
-INSTRUCTOR_GROUP = "Instructors"
+from .plugins import app_hooks
+from .roles import INSTRUCTOR_GROUP
 
 User = get_user_model()
 
@@ -60,6 +59,7 @@ def student_signup(
     except IntegrityError as exc:
         raise ValidationError({"username": "That username is taken."}) from exc
     Enrollment.objects.create(classroom=classroom, student=user)
+    roster_notify(classroom_ids=[classroom.pk])
     return user, classroom
 
 
@@ -68,7 +68,16 @@ def enrollment_join(*, student: AbstractBaseUser, join_code: str) -> tuple[Class
     """Enrol an existing user in another class. Joining twice is harmless."""
     classroom = classroom_for_join_code(code=join_code)
     _, created = Enrollment.objects.get_or_create(classroom=classroom, student=student)
+    if created:
+        roster_notify(classroom_ids=[classroom.pk])
     return classroom, created
+
+
+def roster_notify(*, classroom_ids: list[int]) -> None:
+    """Tell every app that these classes' rosters changed (an app keeping per-class
+    figures recounts them), in the same transaction as the change."""
+    for _, hook in app_hooks("roster_changed"):
+        hook(classroom_ids=classroom_ids)
 
 
 @transaction.atomic
@@ -103,43 +112,28 @@ def instructor_make(
 
 
 def progress_mark_seen(*, user: AbstractBaseUser, section: Section | int) -> None:
-    """Record a visit: the row's last visit moves on, or the row is created.
-
-    One UPDATE on a return visit; on a first visit an upsert, so a reload or two tabs
-    never duplicate a row. Only a first visit changes what the learner's pages show
-    (the outline's "seen"), so only then are their kept pages made stale; the section
-    visited last is kept in the cache for the pages that offer to continue there."""
+    """Record a learner's first view of a section: one insert that a reload or a second
+    tab cannot duplicate (the row exists already: nothing happens). Callers skip it when
+    the outline they read shows the section seen, so later views write nothing."""
     if not user.is_authenticated:
         return
     section_id = section if isinstance(section, int) else section.pk
-    now = timezone.now()
-    touched = SectionProgress.objects.filter(user=user, section_id=section_id).update(
-        last_seen_at=now
+    SectionProgress.objects.bulk_create(
+        [SectionProgress(user=user, section_id=section_id, first_seen_at=timezone.now())],
+        ignore_conflicts=True,
     )
-    if not touched:
-        SectionProgress.objects.bulk_create(
-            [
-                SectionProgress(
-                    user=user, section_id=section_id, first_seen_at=now, last_seen_at=now
-                )
-            ],
-            update_conflicts=True,
-            unique_fields=["user", "section"],
-            update_fields=["last_seen_at"],
-        )
-        pagecache.bump_user(user.pk)
-    pagecache.set_visit(user.pk, section_id)
 
 
+@transaction.atomic
 def progress_mark_done(*, user: AbstractBaseUser, section: Section) -> None:
     """Record that a section was finished; the first finishing time is kept."""
     if not user.is_authenticated:
         return
     now = timezone.now()
-    with transaction.atomic():
-        progress_mark_seen(user=user, section=section)
-        finished = SectionProgress.objects.filter(
-            user=user, section=section, done_at__isnull=True
-        ).update(done_at=now)
-        if finished:
-            pagecache.bump_user(user.pk)
+    SectionProgress.objects.bulk_create(
+        [SectionProgress(user=user, section=section, first_seen_at=now, done_at=now)],
+        ignore_conflicts=True,
+    )
+    SectionProgress.objects.filter(user=user, section=section, done_at__isnull=True).update(
+        done_at=now
+    )

@@ -53,8 +53,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: a request whose database connection died is replayed whole, once.
-    "courseware.middleware.ReplayAfterDisconnectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -65,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Reads the content version at most once per request (courseware.content).
+    "courseware.content.ContentVersionMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,16 +120,16 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache, sessions and the page cache ------------------------------------------------
-# DJANGO_CACHE_URL names a cache every server process shares (redis://host:6379/0).
-# Without it the cache is per process: fine for `runserver` and the tests (one process),
-# but then nothing that another gunicorn worker must see may live in it, so sessions stay
-# in the database and the page cache is off.
+# --- Cache and sessions ----------------------------------------------------------------
+# DJANGO_CACHE_URL names a cache every server process shares (redis://host:6379/0); with
+# it, sessions are read from the cache and written through to the database. Without it
+# the site needs nothing but its database: sessions stay in the database and the cache is
+# per process (nothing another worker must see is kept in it).
 CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "courseware.cache_backend.ReusingRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "course"),
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
@@ -146,33 +146,17 @@ else:
         }
     }
     SHARED_CACHE = False
-# One process (runserver, the tests): a per-process cache is then the only cache there
-# is, so reading from it is correct.
-SINGLE_PROCESS = DEBUG or env_bool("DJANGO_TESTING")
-# Sessions read from the cache (written through to the database) only when the cache is
-# shared: a logout must end the session in every worker.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
     if SHARED_CACHE
     else "django.contrib.sessions.backends.db"
 )
-# Learners' pages are kept, rendered, per learner and invalidated by version keys
-# (courseware/pagecache.py): on with a shared cache, off without one. Off by default with
-# DEBUG too (a template edited in development must show at once); the tests run with it
-# on (one process), so every view test also exercises it.
-PAGE_CACHE = env_bool(
-    "DJANGO_PAGE_CACHE", default=(SHARED_CACHE and not DEBUG) or env_bool("DJANGO_TESTING")
-)
-# The logged-in user is read from the cache whenever every process sees the same cache.
-USER_CACHE = SHARED_CACHE or SINGLE_PROCESS
-PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
 
 # --- Auth -----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, reading the logged-in user from the shared cache (when there
-    # is one) instead of one query per request; invalidated whenever the user changes.
-    "courseware.auth_backend.CachedModelBackend",
+    # Django's ModelBackend, loading the session's user together with their role.
+    "courseware.roles.RoleModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -241,8 +225,7 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 # --- Security -------------------------------------------------------------------------
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    # Every script is a file of ours: no inline script, so no nonce either (a nonce
-    # would make each response unique and rule out serving a kept page).
+    # Every script is a file of ours: no inline script, so no nonce is needed.
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
@@ -283,4 +266,4 @@ LOGGING = {
 # --- The course -----------------------------------------------------------------------
 # Apps that contribute content loaders and demo data, in the order they run.
 COURSE_APPS = ["courseware", "labeling", "quiz"]
-CSRF_FAILURE_VIEW = "courseware.views.csrf_failure"
+CSRF_FAILURE_VIEW = "courseware.errors.csrf_failure"

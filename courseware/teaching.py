@@ -1,8 +1,8 @@
 """Reads and small pure helpers for the teaching pages: the pipeline walkthrough, the
 pre-training demo (over `courseware.ngram`), SFT examples and the stage-comparison viewer.
 
-Selectors return model rows or plain dataclasses; each costs a fixed number of queries
-whatever the number of rows.
+Content comes from `courseware.catalog` (kept in process memory per content version), so
+these cost no queries of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from . import ngram
+from . import catalog, ngram
 from .models import (
     ComparePrompt,
     CompareResponse,
@@ -23,7 +23,6 @@ from .models import (
     SFTExample,
     Source,
     Stage,
-    TeachingText,
 )
 
 STAGE_ORDER = [Stage.BASE, Stage.SFT, Stage.RLHF]
@@ -41,12 +40,6 @@ SEED_MAX = 2**32 - 1
 # -- shared -----------------------------------------------------------------------------------
 
 
-def teaching_texts(*keys: str) -> dict[str, TeachingText]:
-    """The named text blocks in one query, keyed for templates ('sft-intro' → 'sft_intro').
-    A missing block is just absent."""
-    return {text.key.replace("-", "_"): text for text in TeachingText.objects.filter(key__in=keys)}
-
-
 def sources_used(*groups) -> list[Source]:
     """Distinct sources of stages (sources prefetched) and figure rows, oldest first."""
     seen: dict[int, Source] = {}
@@ -59,17 +52,7 @@ def sources_used(*groups) -> list[Source]:
     return sorted(seen.values(), key=lambda s: (s.year or 0, s.title))
 
 
-def sources_by_key(*keys: str) -> list[Source]:
-    """Sources named by key, oldest first: one query."""
-    return list(Source.objects.filter(key__in=keys))
-
-
 # -- pipeline ---------------------------------------------------------------------------------
-
-
-def pipeline_stages() -> list[PipelineStage]:
-    """Every stage in order, with its sources: two queries."""
-    return list(PipelineStage.objects.prefetch_related("sources"))
 
 
 def stage_neighbours(
@@ -103,8 +86,8 @@ class FigureRow:
 
 
 def figure_rows(group: str) -> list[FigureRow]:
-    """The figures of one group with their share of the baseline: one query."""
-    figures = list(Figure.objects.filter(group=group).select_related("source"))
+    """The figures of one group with their share of the baseline."""
+    figures = catalog.figures().get(group, [])
     if not figures:
         return []
     baseline = next((f.value for f in figures if f.is_baseline), None)
@@ -142,10 +125,6 @@ def sft_tokens(*, instruction: str, response: str) -> list[ShownToken]:
     return prompt + answer
 
 
-def sft_examples() -> list[SFTExample]:
-    return list(SFTExample.objects.all())
-
-
 def sft_example_pick(examples: list[SFTExample], slug: str | None) -> SFTExample:
     """The example named in the URL, the first one if none is named; unknown → 404."""
     if not examples:
@@ -161,10 +140,6 @@ def sft_example_pick(examples: list[SFTExample], slug: str | None) -> SFTExample
 # -- stage comparison -------------------------------------------------------------------------
 
 
-def compare_prompts() -> list[ComparePrompt]:
-    return list(ComparePrompt.objects.all())
-
-
 def compare_prompt_pick(prompts: list[ComparePrompt], slug: str | None) -> ComparePrompt:
     if not prompts:
         raise Http404("No prompts yet.")
@@ -177,27 +152,22 @@ def compare_prompt_pick(prompts: list[ComparePrompt], slug: str | None) -> Compa
 
 
 def compare_responses(*, prompt: ComparePrompt) -> list[CompareResponse]:
-    """The prompt's responses in pipeline order (base, SFT, RLHF): one query."""
-    responses = list(prompt.responses.all())
-    responses.sort(key=lambda r: STAGE_ORDER.index(r.stage))
-    for response in responses:
-        response.prompt = prompt
-    return responses
+    """The prompt's responses in pipeline order (base, SFT, RLHF)."""
+    return sorted(prompt.responses.all(), key=lambda r: STAGE_ORDER.index(r.stage))
 
 
 def guess_response(*, response_id: int | None) -> CompareResponse:
-    """The response of a guessing round: the one named, or one at random. One query.
+    """The response of a guessing round: the one named, or one at random.
     A named id that does not exist is a 404."""
-    responses = CompareResponse.objects.select_related("prompt")
+    responses = [r for prompt in catalog.compare_prompts() for r in prompt.responses.all()]
     if response_id is not None:
-        try:
-            return responses.get(pk=response_id)
-        except CompareResponse.DoesNotExist as exc:
-            raise Http404("No such response.") from exc
-    response = responses.order_by("?").first()
-    if response is None:
+        for response in responses:
+            if response.pk == response_id:
+                return response
+        raise Http404("No such response.")
+    if not responses:
         raise Http404("No responses yet.")
-    return response
+    return secrets.choice(responses)
 
 
 # -- the pre-training demo --------------------------------------------------------------------

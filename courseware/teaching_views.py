@@ -8,28 +8,20 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import ngram, services, teaching
+from . import catalog, ngram, services, teaching
 from .forms import GuessForm, SampleForm
+from .http import HtmxHttpRequest, render_page, section_context, section_is_done
 from .models import Stage
-from .pagecache import cached_page
-from .views import HtmxHttpRequest, section_context
-
-
-def _page(request: HtmxHttpRequest, template: str, partial: str | None, context: dict, status=200):
-    """Render the whole page, or only `partial` when htmx asked for it."""
-    name = f"{template}#{partial}" if request.htmx and partial else template
-    return render(request, name, context, status=status)
-
 
 # -- pipeline ---------------------------------------------------------------------------------
 
 
 def _pipeline(request: HtmxHttpRequest, course: str, module: str, stage: str | None):
     context = section_context(request, course=course, module=module, url_name="courseware:pipeline")
-    stages = teaching.pipeline_stages()
+    stages = catalog.pipeline_stages()
     current, previous, following = teaching.stage_neighbours(stages, stage)
     compute = teaching.figure_rows("compute") if current is None else []
     context |= {
@@ -40,21 +32,19 @@ def _pipeline(request: HtmxHttpRequest, course: str, module: str, stage: str | N
         "stage_previous": previous,
         "stage_next": following,
         "compute": compute,
-        "texts": teaching.teaching_texts("pipeline-intro", "pipeline-compute", "pipeline-modern"),
+        "texts": catalog.texts("pipeline-intro", "pipeline-compute", "pipeline-modern"),
         "sources": teaching.sources_used(stages if current is None else [current], compute),
     }
-    return _page(request, "courseware/pipeline.html", "panel", context)
+    return render_page(request, "courseware/pipeline.html", context, partial="panel")
 
 
 @require_GET
-@cached_page
 @login_required
 def pipeline(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     return _pipeline(request, course, module, None)
 
 
 @require_GET
-@cached_page
 @login_required
 def pipeline_stage(request: HtmxHttpRequest, course: str, module: str, stage: str) -> HttpResponse:
     return _pipeline(request, course, module, stage)
@@ -66,7 +56,6 @@ _PRETRAINING_PARTIALS = {"next-result": "next", "score-result": "score", "sample
 
 
 @require_GET
-@cached_page
 @login_required
 def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """Three GET forms on one URL, so every result is a link. Only the demos whose
@@ -103,7 +92,7 @@ def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         "scored": teaching.sentence_score(model, sentence.text) if "sentence" in query else None,
         "score_asked": "sentence" in query,
         "sampled": sampled,
-        "texts": teaching.teaching_texts(
+        "texts": catalog.texts(
             "pretraining-intro",
             "pretraining-model",
             "pretraining-next",
@@ -112,18 +101,22 @@ def pretraining(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         ),
     }
     partial = _PRETRAINING_PARTIALS.get(request.htmx.target or "") if request.htmx else None
-    return _page(request, "courseware/pretraining.html", partial, context, status=status)
+    response = render_page(
+        request, "courseware/pretraining.html", context, partial=partial, status=status
+    )
+    # Three forms, one URL: which fragment answers depends on the form that asked.
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 # -- SFT --------------------------------------------------------------------------------------
 
 
 @require_GET
-@cached_page
 @login_required
 def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:sft")
-    examples = teaching.sft_examples()
+    examples = catalog.sft_examples()
     example = teaching.sft_example_pick(examples, request.GET.get("example"))
     figures = teaching.figure_rows("sft-data")
     tokens = teaching.sft_tokens(instruction=example.instruction, response=example.response)
@@ -135,30 +128,29 @@ def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
         "masked": sum(not token.counted for token in tokens),
         "figures": figures,
         "sources": teaching.sources_used(figures),
-        "texts": teaching.teaching_texts("sft-intro", "sft-masking", "sft-scale"),
+        "texts": catalog.texts("sft-intro", "sft-masking", "sft-scale"),
     }
-    return _page(request, "courseware/sft.html", "example", context)
+    return render_page(request, "courseware/sft.html", context, partial="example")
 
 
 # -- stage comparison -------------------------------------------------------------------------
 
 
 @require_GET
-@cached_page
 @login_required
 def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="courseware:compare")
-    prompts = teaching.compare_prompts()
+    prompts = catalog.compare_prompts()
     prompt = teaching.compare_prompt_pick(prompts, request.GET.get("prompt"))
     context |= {
         "prompts": prompts,
         "prompt": prompt,
         "responses": teaching.compare_responses(prompt=prompt),
-        "texts": teaching.teaching_texts("compare-intro", "compare-guess"),
+        "texts": catalog.texts("compare-intro", "compare-guess"),
         # The behaviours shown are those these papers document (base vs. tuned, refusals).
-        "sources": teaching.sources_by_key("instructgpt", "hh-rlhf", "constitutional-ai"),
+        "sources": catalog.sources_by_key("instructgpt", "hh-rlhf", "constitutional-ai"),
     }
-    return _page(request, "courseware/compare.html", "panel", context)
+    return render_page(request, "courseware/compare.html", context, partial="panel")
 
 
 @require_http_methods(["GET", "POST"])
@@ -168,7 +160,7 @@ def compare_guess(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
     POST: the learner's guess; the answer and why. A guess finishes the section.
     A malformed round or guess is a 400, an unknown response a 404."""
     context = section_context(request, course=course, module=module, url_name="courseware:compare")
-    context["texts"] = teaching.teaching_texts("compare-guess")
+    context["texts"] = catalog.texts("compare-guess")
     context["stages"] = Stage.choices
     if request.method == "POST":
         form = GuessForm(request.POST)
@@ -182,17 +174,18 @@ def compare_guess(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
             )
         guess = form.cleaned_data["guess"]
         context["result"] = {"guess": Stage(guess), "correct": guess == response.stage}
-        services.progress_mark_done(user=request.user, section=context["section"])
+        if not section_is_done(context):
+            services.progress_mark_done(user=request.user, section=context["section"])
     else:
         raw = request.GET.get("response")
         if raw is not None and not raw.isdigit():
             return _guess_error(request, context, "That round is not one we know. Start a new one.")
         response = teaching.guess_response(response_id=int(raw) if raw else None)
     context["response"] = response
-    return _page(request, "courseware/guess.html", "guess", context)
+    return render_page(request, "courseware/guess.html", context, partial="guess")
 
 
 def _guess_error(request: HtmxHttpRequest, context: dict, message: str) -> HttpResponse:
     context.setdefault("response", None)
     context["error"] = message
-    return _page(request, "courseware/guess.html", "guess", context, status=400)
+    return render_page(request, "courseware/guess.html", context, partial="guess", status=400)

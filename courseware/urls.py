@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import auth_views, teaching_views, views
+from . import auth_views, health, teaching_views, views
 
 course_patterns = [
     path("", views.home, name="home"),
@@ -79,9 +79,9 @@ urlpatterns = [
     # above are matched first.
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
-    path("livez", views.livez, name="livez"),
+    path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
 ]
 
 # A database outage answers 503 with Retry-After rather than 500 (see the view).
-handler500 = "courseware.views.server_error"
+handler500 = "courseware.errors.server_error"

@@ -327,3 +327,43 @@ class Pick(models.Model):
     @property
     def side(self) -> str:
         return ScreenSide.LEFT if self.chosen_left else ScreenSide.RIGHT
+
+
+class RewardFit(models.Model):
+    """A finished session's reward model, fitted once and kept with the learner's record.
+
+    A finished session never changes, so its fit is computed when it finishes and the
+    reward profile, policy and RLAIF pages render from this row alone: `items` repeats
+    the session's pairs as shown and picked (the session's own rows stay the record),
+    `weights` holds one weight vector per prior strength the page offers. `inputs_key`
+    names the content the fit was made from (traits and the pairs' trait values); a fit
+    under another key is derived again from the picks (labeling.fits).
+    """
+
+    session = models.OneToOneField(
+        LabelingSession, on_delete=models.CASCADE, primary_key=True, related_name="fit"
+    )
+    inputs_key = models.CharField(max_length=64)
+    items = models.JSONField(help_text="[{pair, position, left, chosen}] in the order shown.")
+    weights = models.JSONField(help_text="One list of trait weights per prior strength.")
+    traits = models.JSONField(help_text="Trait slugs, in the order of the weights.")
+    fitted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"fit of {self.session}"
+
+
+class ClassPickTally(models.Model):
+    """How a class's finished labelers picked, per pair and response: what a learner's
+    profile shows of their classmates. Refreshed from the picks (one GROUP BY) when a
+    classmate finishes a session or the class's roster changes, never on a page view."""
+
+    classroom = models.OneToOneField(
+        "courseware.Classroom", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    finished = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text='{"<pair id>:<a|b>": learners}')
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"tally of class {self.classroom_id}: {self.finished} finished"

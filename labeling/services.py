@@ -7,13 +7,15 @@ import random
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from courseware import pagecache
-from courseware.models import Section
+from courseware.models import Enrollment, Section
 from courseware.services import progress_mark_done
 
+from . import fits
 from .models import (
+    ClassPickTally,
     LabelingSession,
     Pick,
     PreferencePair,
@@ -111,7 +113,6 @@ def pick_record(*, session: LabelingSession, pair: PreferencePair | int, side: s
         unique_fields=["session", "pair"],
         update_fields=["chosen", "chosen_left", "updated_at"],
     )
-    pagecache.bump_user(locked.user_id)  # a bulk upsert sends no signal
     return saved
 
 
@@ -130,6 +131,49 @@ def session_finish(*, session: LabelingSession, section: Section | None = None) 
             )
         locked.finished_at = timezone.now()
         locked.save(update_fields=["finished_at"])
+        # A finished session never changes: its reward model is fitted now, once, and
+        # what classmates see of the class is brought up to date.
+        fits.fit_store(session=locked)
+        class_tally_refresh(
+            classroom_ids=Enrollment.objects.filter(student_id=locked.user_id).values_list(
+                "classroom_id", flat=True
+            )
+        )
     if section is not None:
         progress_mark_done(user=locked.user, section=section)
     return locked
+
+
+def class_tally_refresh(*, classroom_ids) -> None:
+    """Recount how each class's finished labelers picked (their latest finished session
+    each): one GROUP BY and one upsert per class. Run when a classmate finishes and when
+    a class's roster changes, so profile pages only ever read the stored row."""
+    from courseware.models import Classroom
+
+    from .class_view import class_latest_sessions, class_picks
+
+    now = timezone.now()
+    for classroom in Classroom.objects.filter(pk__in=list(classroom_ids)):
+        rows = (
+            class_picks(classroom=classroom)
+            .values("pair_id", "chosen")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        counts = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
+        finished = class_latest_sessions(classroom=classroom).count()
+        ClassPickTally.objects.bulk_create(
+            [
+                ClassPickTally(
+                    classroom=classroom, finished=finished, counts=counts, refreshed_at=now
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["classroom"],
+            update_fields=["finished", "counts", "refreshed_at"],
+        )
+
+
+def roster_changed(*, classroom_ids) -> None:
+    """courseware.plugins hook: students joined or left these classes."""
+    class_tally_refresh(classroom_ids=classroom_ids)

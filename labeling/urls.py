@@ -12,9 +12,9 @@ urlpatterns = [
     path(f"{PREFIX}label/sessions/<int:session>/pick/", views.pick, name="pick"),
     path(f"{PREFIX}label/sessions/<int:session>/finish/", views.finish, name="finish"),
     path(f"{PREFIX}label/my-preferences.jsonl", views.export_jsonl, name="export"),
-    path(f"{PREFIX}reward-profile/", views.profile, name="profile"),
-    path(f"{PREFIX}policy/", views.policy, name="policy"),
-    path(f"{PREFIX}rlaif/", views.rlaif, name="rlaif"),
+    path(f"{PREFIX}reward-profile/", views.profile_page, name="profile"),
+    path(f"{PREFIX}policy/", views.policy_page, name="policy"),
+    path(f"{PREFIX}rlaif/", views.rlaif_page, name="rlaif"),
 ]
 
 # The instructor's class view (teach/ pages; courseware owns the class page itself).

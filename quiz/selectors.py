@@ -14,29 +14,31 @@ from django.db.models import (
     Exists,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from courseware.models import Classroom, Enrollment, Module
 
-from . import grading
+from . import catalog, grading
 from .models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz
 
 RECENT_ATTEMPTS = 10
 
 
 def quiz_for_module(*, module: Module) -> Quiz:
-    return get_object_or_404(Quiz, module=module)
+    return catalog.quiz_for_module(module.pk)
 
 
 def attempt_for_user(*, user: AbstractBaseUser, quiz: Quiz, pk: int) -> Attempt:
     """The learner's own attempt; anybody else's is a 404, so ids reveal nothing."""
-    attempt = get_object_or_404(Attempt, pk=pk, quiz=quiz, user=user)
+    attempt = Attempt.objects.filter(pk=pk, quiz=quiz, user=user).first()
+    if attempt is None:
+        raise Http404("No such attempt.")
     attempt.quiz = quiz
     return attempt
 
@@ -52,27 +54,46 @@ class ScoreSummary:
 
 
 def score_summary(*, user: AbstractBaseUser, quiz: Quiz) -> ScoreSummary:
-    """Best and latest score, the attempt in progress, recent attempts: two queries."""
+    """Best and latest score, the attempt in progress, recent attempts: one query (a
+    learner's attempts at one quiz are few)."""
     if not user.is_authenticated:
         return ScoreSummary(None, None, None, 0, [], False)
-    mine = Attempt.objects.filter(user=user, quiz=quiz)
-    totals = mine.aggregate(
-        best=Max("score"),
-        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
-        passes=Count("pk", filter=Q(passed=True)),
+    attempts = list(
+        Attempt.objects.filter(user=user, quiz=quiz)
+        .only("number", "submitted_at", "score", "passed", "duration", "quiz_id", "user_id")
+        .order_by("-number")
     )
     # An attempt in progress always has the highest number: none can start while it is open.
-    recent = list(mine.order_by("-number")[:RECENT_ATTEMPTS])
-    open_attempt = recent[0] if recent and not recent[0].is_submitted else None
-    submitted = [attempt for attempt in recent if attempt.is_submitted]
+    open_attempt = attempts[0] if attempts and not attempts[0].is_submitted else None
+    submitted = [attempt for attempt in attempts if attempt.is_submitted]
     return ScoreSummary(
-        best=totals["best"],
+        best=max((a.score for a in submitted), default=None),
         latest=submitted[0] if submitted else None,
         open_attempt=open_attempt,
-        submitted_count=totals["submitted"],
-        recent=submitted,
-        passed_ever=totals["passes"] > 0,
+        submitted_count=len(submitted),
+        recent=submitted[:RECENT_ATTEMPTS],
+        passed_ever=any(a.passed for a in submitted),
     )
+
+
+def _slots(*, user: AbstractBaseUser, quiz: Quiz, pk: int) -> list[AttemptQuestion]:
+    """The learner's own attempt's questions in order, each with its attempt row; any
+    other attempt is a 404, so ids reveal nothing. One query."""
+    answer = Answer.objects.filter(attempt=OuterRef("attempt_id"), question=OuterRef("question_id"))
+    slots = list(
+        AttemptQuestion.objects.filter(attempt_id=pk, attempt__user=user, attempt__quiz=quiz)
+        .select_related("attempt")
+        .annotate(
+            chosen_id=Subquery(answer.values("choice_id")[:1]),
+            answered_right=Subquery(answer.values("is_correct")[:1]),
+        )
+        .order_by("position")
+    )
+    if not slots:
+        raise Http404("No such attempt.")
+    for slot in slots:
+        slot.attempt.quiz = quiz
+    return slots
 
 
 @dataclass(frozen=True)
@@ -95,36 +116,30 @@ class ShownQuestion:
     choices: list[ShownChoice]
 
 
-def attempt_questions(*, attempt: Attempt) -> list[ShownQuestion]:
-    """The attempt's questions in its order, choices in its shuffled order.
-
-    Only choice ids and texts are read from the database (`only`), so neither the
-    key nor an explanation can reach the page by a template slip. Two queries.
-    """
-    slots = list(
-        AttemptQuestion.objects.filter(attempt=attempt)
-        .select_related("question")
-        .only("position", "choice_order", "question__id", "question__text")
-        .order_by("position")
-    )
-    texts = dict(
-        Choice.objects.filter(question_id__in=[slot.question_id for slot in slots]).values_list(
-            "pk", "text"
+def attempt_questions(
+    *, user: AbstractBaseUser, quiz: Quiz, pk: int
+) -> tuple[Attempt, list[ShownQuestion]]:
+    """The attempt and its questions in its order, choices in its shuffled order: one
+    query. Only choice ids and texts are passed on, so neither the key nor an
+    explanation can reach the page by a template slip."""
+    slots = _slots(user=user, quiz=quiz, pk=pk)
+    bank = catalog.bank()
+    shown = []
+    for slot in slots:
+        question = bank.questions[slot.question_id]
+        shown.append(
+            ShownQuestion(
+                position=slot.position,
+                question_id=slot.question_id,
+                text=question.text,
+                choices=[
+                    ShownChoice(pk=pk, index=index, text=bank.choices[pk].text)
+                    for index, pk in enumerate(slot.choice_order, start=1)
+                    if pk in bank.choices
+                ],
+            )
         )
-    )
-    return [
-        ShownQuestion(
-            position=slot.position,
-            question_id=slot.question_id,
-            text=slot.question.text,
-            choices=[
-                ShownChoice(pk=pk, index=index, text=texts[pk])
-                for index, pk in enumerate(slot.choice_order, start=1)
-                if pk in texts
-            ],
-        )
-        for slot in slots
-    ]
+    return slots[0].attempt, shown
 
 
 @dataclass(frozen=True)
@@ -143,36 +158,30 @@ class ResultQuestion:
     right: Choice | None
 
 
-def attempt_result(*, attempt: Attempt) -> list[ResultQuestion]:
-    """A graded attempt, question by question, with the key and every explanation.
-
-    Three queries: slots with questions, their choices, the answers.
-    """
-    slots = list(
-        AttemptQuestion.objects.filter(attempt=attempt)
-        .select_related("question")
-        .prefetch_related(Prefetch("question__choices", queryset=Choice.objects.order_by("pk")))
-        .order_by("position")
-    )
-    answers = {answer.question_id: answer for answer in Answer.objects.filter(attempt=attempt)}
+def attempt_result(
+    *, user: AbstractBaseUser, quiz: Quiz, pk: int
+) -> tuple[Attempt, list[ResultQuestion]]:
+    """A graded attempt, question by question, with the key and every explanation: one
+    query (the slots with their answers); the bank comes from the catalog."""
+    slots = _slots(user=user, quiz=quiz, pk=pk)
+    bank = catalog.bank()
     result = []
     for slot in slots:
-        by_pk = {choice.pk: choice for choice in slot.question.choices.all()}
+        question = bank.questions[slot.question_id]
+        by_pk = {choice.pk: choice for choice in question.choice_list}
         ordered = [by_pk[pk] for pk in slot.choice_order if pk in by_pk]
         ordered += [choice for pk, choice in by_pk.items() if pk not in slot.choice_order]
-        answer = answers.get(slot.question_id)
-        chosen_id = answer.choice_id if answer else None
         result.append(
             ResultQuestion(
                 position=slot.position,
-                text=slot.question.text,
-                choices=[ResultChoice(choice=c, chosen=c.pk == chosen_id) for c in ordered],
-                correct=bool(answer and answer.is_correct),
-                chosen=by_pk.get(chosen_id),
+                text=question.text,
+                choices=[ResultChoice(choice=c, chosen=c.pk == slot.chosen_id) for c in ordered],
+                correct=bool(slot.answered_right),
+                chosen=by_pk.get(slot.chosen_id),
                 right=next((c for c in ordered if c.is_correct), None),
             )
         )
-    return result
+    return slots[0].attempt, result
 
 
 # ------------------------------------------------------------------ class analytics

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from courseware import pagecache
 from courseware.models import Section
 from courseware.services import progress_mark_done
 
@@ -92,7 +91,6 @@ def attempt_start(
         )
         for position, question_id in enumerate(drawn, start=1)
     )
-    pagecache.bump_user(user.pk)  # the questions arrive after the attempt's own signal
     return attempt
 
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from courseware.pagecache import cached_page
-from courseware.views import HtmxHttpRequest, instructor_classroom, section_context
+from courseware.http import HtmxHttpRequest, instructor_classroom, section_context
 
 from . import grading, selectors, services
 from .models import Attempt
@@ -33,7 +32,6 @@ def _attempt_url(name: str, context: dict, attempt: Attempt) -> str:
 
 
 @require_GET
-@cached_page
 @login_required
 def quiz_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = _context(request, course, module)
@@ -67,6 +65,9 @@ def _render_attempt(
     error: str = "",
 ) -> HttpResponse:
     chosen, unanswered = chosen or {}, unanswered or []
+    attempt, questions = selectors.attempt_questions(
+        user=request.user, quiz=context["quiz"], pk=attempt.pk
+    )
     context.update(
         attempt=attempt,
         error=error,
@@ -77,7 +78,7 @@ def _render_attempt(
                 "chosen": chosen.get(question.question_id),
                 "missing": question.position in unanswered,
             }
-            for question in selectors.attempt_questions(attempt=attempt)
+            for question in questions
         ],
     )
     return render(request, "quiz/attempt.html", context, status=status)
@@ -85,14 +86,17 @@ def _render_attempt(
 
 @never_cache
 @require_GET
-@cached_page
 @login_required
 def attempt_detail(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
-    attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
+    attempt, questions = selectors.attempt_questions(user=request.user, quiz=context["quiz"], pk=pk)
     if attempt.is_submitted:
         return redirect(_attempt_url("result", context, attempt))
-    return _render_attempt(request, context, attempt)
+    context.update(
+        attempt=attempt,
+        items=[{"question": q, "chosen": None, "missing": False} for q in questions],
+    )
+    return render(request, "quiz/attempt.html", context)
 
 
 @require_POST
@@ -123,14 +127,13 @@ def attempt_submit(request: HtmxHttpRequest, course: str, module: str, pk: int) 
 
 
 @require_GET
-@cached_page
 @login_required
 def attempt_result(request: HtmxHttpRequest, course: str, module: str, pk: int) -> HttpResponse:
     context = _context(request, course, module)
-    attempt = selectors.attempt_for_user(user=request.user, quiz=context["quiz"], pk=pk)
+    attempt, results = selectors.attempt_result(user=request.user, quiz=context["quiz"], pk=pk)
     if not attempt.is_submitted:
         return redirect(_attempt_url("attempt", context, attempt))
-    context.update(attempt=attempt, results=selectors.attempt_result(attempt=attempt))
+    context.update(attempt=attempt, results=results)
     return render(request, "quiz/result.html", context)
 
 

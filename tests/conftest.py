@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from courseware import content as course_content
 from courseware import services
-from courseware.auth_backend import CachedModelBackend
 from courseware.models import Classroom, Course, Enrollment, Module
 
 PASSWORD = "a-long-test-password-42"
@@ -17,11 +17,12 @@ PASSWORD = "a-long-test-password-42"
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """The cache outlives each test's rolled-back transaction: start every test empty,
-    or a page kept by one test could be served to the next."""
+    """The caches outlive each test's rolled-back transaction: start every test empty."""
     cache.clear()
+    course_content.forget()
     yield
     cache.clear()
+    course_content.forget()
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +39,37 @@ def content(db) -> Module:
     for _, load in app_hooks("load_content"):
         load(stdout=io.StringIO())
     return Module.objects.get(slug="post-training")
+
+
+def fill_content_caches() -> None:
+    """Every content accessor filled, as on a server that has answered a request since
+    the last edit: query counts are measured in that steady state."""
+    from courseware import catalog
+    from labeling import catalog as labeling_catalog
+    from quiz import catalog as quiz_catalog
+
+    for accessor in (
+        catalog.course_catalog,
+        catalog.teaching_texts,
+        catalog.sources,
+        catalog.pipeline_stages,
+        catalog.figures,
+        catalog.sft_examples,
+        catalog.compare_prompts,
+        labeling_catalog.trait_space,
+        labeling_catalog.pairs,
+        labeling_catalog.heldout_prompts,
+        labeling_catalog.principles,
+        labeling_catalog.fit_inputs_key,
+        quiz_catalog.bank,
+    ):
+        accessor()
+
+
+@pytest.fixture
+def warm_content(content):
+    fill_content_caches()
+    return content
 
 
 @pytest.fixture
@@ -100,21 +132,13 @@ def admin_user(make_user):
     return make_user("admin_a", is_staff=True, is_superuser=True)
 
 
-def warm_user_cache(user) -> None:
-    """A logged-in learner's user row is normally in the cache already (their earlier
-    requests put it there): query counts are measured in that steady state."""
-    CachedModelBackend().get_user(user.pk)
-
-
 @pytest.fixture
 def student_client(client, student):
     client.force_login(student)
-    warm_user_cache(student)
     return client
 
 
 @pytest.fixture
 def instructor_client(client, instructor):
     client.force_login(instructor)
-    warm_user_cache(instructor)
     return client

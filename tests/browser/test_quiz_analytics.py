@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from courseware.models import Enrollment
-from quiz import hooks
+from quiz import demo
 from tests.browser.conftest import assert_accessible, tab_to
 from tests.browser.test_quiz import log_in
 
@@ -24,7 +24,7 @@ def busy_class(content, classroom, make_user):
         user = make_user(f"learner{n:02d}")
         Enrollment.objects.create(classroom=classroom, student=user)
         students.append(user)
-    hooks.demo_populate(
+    demo.demo_populate(
         classroom=classroom, students=students, rng=random.Random(6), stdout=io.StringIO()
     )
     return classroom

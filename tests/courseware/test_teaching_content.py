@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from courseware import hooks
+from courseware import loader
 from courseware.models import (
     ComparePrompt,
     CompareResponse,
@@ -25,7 +25,7 @@ MODELS = [Source, TeachingText, PipelineStage, Figure, SFTExample, ComparePrompt
 @pytest.mark.django_db
 def test_loading_twice_creates_nothing_new(content):
     counts = {model: model.objects.count() for model in MODELS}
-    hooks.load_content(stdout=io.StringIO())
+    loader.load_content(stdout=io.StringIO())
     assert {model: model.objects.count() for model in MODELS} == counts
     assert counts[PipelineStage] == 6
     assert counts[SFTExample] >= 3
@@ -39,7 +39,7 @@ def test_loading_again_keeps_admin_edits_and_links(content):
     stage = PipelineStage.objects.get(slug="dpo")
     stage.sources.clear()
     CompareResponse.objects.filter(prompt__slug="headache", stage="rlhf").update(text="Mine.")
-    hooks.load_content(stdout=io.StringIO())
+    loader.load_content(stdout=io.StringIO())
     assert PipelineStage.objects.get(slug="sft").title == "Edited SFT"
     assert stage.sources.count() == 0
     assert CompareResponse.objects.get(prompt__slug="headache", stage="rlhf").text == "Mine."

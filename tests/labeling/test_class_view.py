@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from courseware import selectors as course_selectors
 from courseware.models import Enrollment
-from labeling import reward, selectors
+from labeling import class_view, reward
 from labeling.models import LabelingSession, Pick, PreferencePair
 
 # Bulk users get one fixed, unusable password value: no hashing per user.
@@ -70,7 +70,7 @@ def page_url(classroom, name="class-preferences"):
 
 @pytest.mark.django_db
 def test_split_and_position_bias_per_pair(classroom, hand_class, two_pairs):
-    prefs = selectors.class_preferences(classroom=classroom)
+    prefs = class_view.class_preferences(classroom=classroom)
     summaries = {p.pair.pk: p for p in prefs.pairs}
     first, second = (summaries[p.pk] for p in two_pairs)
     assert (first.chose_a, first.chose_b, first.chose_left) == (2, 1, 2)
@@ -82,7 +82,7 @@ def test_split_and_position_bias_per_pair(classroom, hand_class, two_pairs):
 
 @pytest.mark.django_db
 def test_class_position_bias_is_left_share_with_wilson_interval(classroom, hand_class):
-    left = selectors.class_preferences(classroom=classroom).left
+    left = class_view.class_preferences(classroom=classroom).left
     assert (left.count, left.total) == (4, 6)
     assert left.share == pytest.approx(4 / 6)
     # Wilson, z = 1.96, p = 2/3, n = 6: centre 0.6016, half-width 0.3016 (by hand).
@@ -92,7 +92,7 @@ def test_class_position_bias_is_left_share_with_wilson_interval(classroom, hand_
 
 @pytest.mark.django_db
 def test_agreement_and_kappa_by_hand(classroom, hand_class):
-    prefs = selectors.class_preferences(classroom=classroom)
+    prefs = class_view.class_preferences(classroom=classroom)
     # Pair 1: 1 of 3 rater pairs agree; pair 2: 3 of 3. Mean 2/3.
     assert prefs.pairwise == pytest.approx(2 / 3)
     # P-bar 2/3; p_A = 1/3, p_B = 2/3 -> P_e = 5/9; kappa = (2/3 - 5/9) / (4/9) = 1/4.
@@ -101,7 +101,7 @@ def test_agreement_and_kappa_by_hand(classroom, hand_class):
 
 @pytest.mark.django_db
 def test_class_model_is_one_fit_over_every_pick(classroom, hand_class, two_pairs):
-    prefs = selectors.class_preferences(classroom=classroom)
+    prefs = class_view.class_preferences(classroom=classroom)
     space = prefs.space
     p1, p2 = ({r.key: space.vector(r.traits) for r in p.responses.all()} for p in two_pairs)
     comparisons = [
@@ -116,7 +116,7 @@ def test_class_model_is_one_fit_over_every_pick(classroom, hand_class, two_pairs
 
 @pytest.mark.django_db
 def test_spread_summarises_each_learners_own_fit(classroom, hand_class, two_pairs):
-    prefs = selectors.class_preferences(classroom=classroom)
+    prefs = class_view.class_preferences(classroom=classroom)
     space = prefs.space
     p1, p2 = ({r.key: space.vector(r.traits) for r in p.responses.all()} for p in two_pairs)
     own = np.array(
@@ -141,7 +141,7 @@ def test_spread_summarises_each_learners_own_fit(classroom, hand_class, two_pair
 
 @pytest.mark.django_db
 def test_heldout_best_of_n_for_class_and_learners(classroom, hand_class):
-    prefs = selectors.class_preferences(classroom=classroom)
+    prefs = class_view.class_preferences(classroom=classroom)
     weights = prefs.class_model.weights
     assert prefs.heldout
     for summary in prefs.heldout:
@@ -163,13 +163,13 @@ def test_only_each_students_latest_finished_session_counts(
         user=other_student, started_at=older, finished_at=older
     )  # another class: not counted
     Pick.objects.create(session=other, pair=p1, chosen="b", chosen_left=False)
-    first = selectors.class_preferences(classroom=classroom).pairs[0]
+    first = class_view.class_preferences(classroom=classroom).pairs[0]
     assert (first.chose_a, first.chose_b) == (2, 1)
 
 
 @pytest.mark.django_db
 def test_outliers_are_students_against_the_majority(classroom, hand_class):
-    outliers = selectors.class_preferences(classroom=classroom).outliers
+    outliers = class_view.class_preferences(classroom=classroom).outliers
     assert [(o.name, o.with_majority, o.pairs) for o in outliers] == [
         (hand_class[2].username, 1, 2)
     ]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from labeling import hooks, reward
+from labeling import loader, reward
 from labeling.models import (
     Candidate,
     HeldOutPrompt,
@@ -21,7 +21,7 @@ from labeling.models import (
     validate_trait_values,
 )
 
-CONTENT = hooks.CONTENT
+CONTENT = loader.CONTENT
 TRAITS = [t["slug"] for t in json.loads((CONTENT / "traits.json").read_text())]
 PAIRS = json.loads((CONTENT / "pairs.json").read_text())
 
@@ -121,7 +121,7 @@ def test_load_content_twice_creates_nothing_new(content):
         m.objects.count()
         for m in (Trait, PreferencePair, Response, HeldOutPrompt, Candidate, Principle)
     ]
-    hooks.load_content(stdout=io.StringIO())
+    loader.load_content(stdout=io.StringIO())
     again = [
         m.objects.count()
         for m in (Trait, PreferencePair, Response, HeldOutPrompt, Candidate, Principle)
@@ -136,7 +136,7 @@ def test_load_content_never_overwrites_an_admin_edit(content):
     pair.prompt = "Edited by an admin"
     pair.save()
     Principle.objects.filter(slug="kind").update(name="Be gentle")
-    hooks.load_content(stdout=io.StringIO())
+    loader.load_content(stdout=io.StringIO())
     assert PreferencePair.objects.get(slug="boil-egg").prompt == "Edited by an admin"
     assert Principle.objects.get(slug="kind").name == "Be gentle"
 
@@ -144,7 +144,7 @@ def test_load_content_never_overwrites_an_admin_edit(content):
 @pytest.mark.django_db
 def test_load_content_recreates_a_deleted_row(content):
     Principle.objects.filter(slug="kind").delete()
-    hooks.load_content(stdout=io.StringIO())
+    loader.load_content(stdout=io.StringIO())
     assert Principle.objects.filter(slug="kind").exists()
 
 
@@ -156,9 +156,9 @@ def test_loader_rejects_a_heldout_prompt_that_does_not_sum_to_one(content, tmp_p
     heldout[0]["slug"] = "broken"
     heldout[0]["candidates"][0]["ref_prob"] = 0.9
     (tmp_path / "heldout.json").write_text(json.dumps(heldout))
-    monkeypatch.setattr(hooks, "CONTENT", tmp_path)
+    monkeypatch.setattr(loader, "CONTENT", tmp_path)
     with pytest.raises(ValidationError, match="sum to 1"):
-        hooks.load_content(stdout=io.StringIO())
+        loader.load_content(stdout=io.StringIO())
     assert not HeldOutPrompt.objects.filter(slug="broken").exists()
 
 

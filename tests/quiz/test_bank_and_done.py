@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from courseware.models import Section, SectionProgress
-from quiz import hooks, services
+from quiz import loader, services
 from quiz.models import Attempt, Question
 
 from .conftest import form_with
@@ -53,17 +53,17 @@ def test_loader_refuses_a_bank_smaller_than_one_attempt():
         "quiz": {"title": "T", "questions_per_attempt": 3, "pass_mark": 2},
         "questions": [question] * 2,
     }
-    with pytest.raises(hooks.ContentError, match="2 active questions, each attempt draws 3"):
-        hooks.validate_quiz_data(data)
+    with pytest.raises(loader.ContentError, match="2 active questions, each attempt draws 3"):
+        loader.validate_quiz_data(data)
     data["questions"] = [question] * 3
-    hooks.validate_quiz_data(data)  # enough
+    loader.validate_quiz_data(data)  # enough
     data["quiz"]["pass_mark"] = 4
-    with pytest.raises(hooks.ContentError, match="pass mark 4"):
-        hooks.validate_quiz_data(data)
+    with pytest.raises(loader.ContentError, match="pass mark 4"):
+        loader.validate_quiz_data(data)
 
 
 def test_shipped_content_passes_the_bank_check(content):
-    hooks.load_content(stdout=io.StringIO())  # raises if the shipped bank were too small
+    loader.load_content(stdout=io.StringIO())  # raises if the shipped bank were too small
 
 
 def question_form(question, *, active: bool) -> dict[str, str]:

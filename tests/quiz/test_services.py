@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from courseware.models import Section, SectionProgress
-from quiz import hooks, services
+from quiz import demo, loader, services
 from quiz.models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz, Topic
 
 from .conftest import service_answers
@@ -53,7 +53,7 @@ def test_load_content_twice_creates_nothing_and_keeps_admin_edits(quiz):
     question.save()
     counts = (Quiz.objects.count(), Question.objects.count(), Choice.objects.count())
     out = io.StringIO()
-    hooks.load_content(stdout=out)
+    loader.load_content(stdout=out)
     assert (Quiz.objects.count(), Question.objects.count(), Choice.objects.count()) == counts
     assert "0 new quiz rows" in out.getvalue()
     assert Question.objects.get(pk=question.pk).text == "Edited by an admin"
@@ -65,8 +65,8 @@ def test_loader_rejects_a_question_with_two_correct_choices():
         "choices": [{"text": "a", "is_correct": True, "explanation": "x"}] * 2
         + [{"text": "b", "is_correct": False, "explanation": "y"}] * 2,
     }
-    with pytest.raises(hooks.ContentError, match="2 correct"):
-        hooks.validate_question_data(data)
+    with pytest.raises(loader.ContentError, match="2 correct"):
+        loader.validate_question_data(data)
 
 
 def test_database_refuses_a_second_correct_choice(quiz):
@@ -180,7 +180,7 @@ def test_retake_after_submitting_starts_attempt_two(attempt, quiz, student):
 def test_demo_populate_gives_a_spread_and_is_idempotent(quiz, classroom, make_user):
     students = [make_user(f"demo{n}") for n in range(40)]
     out = io.StringIO()
-    hooks.demo_populate(classroom=classroom, students=students, rng=random.Random(3), stdout=out)
+    demo.demo_populate(classroom=classroom, students=students, rng=random.Random(3), stdout=out)
     attempts = Attempt.objects.filter(quiz=quiz)
     count = attempts.count()
     assert count > 20
@@ -188,5 +188,5 @@ def test_demo_populate_gives_a_spread_and_is_idempotent(quiz, classroom, make_us
     assert len(scores) >= 4
     assert attempts.filter(passed=True).exists() and attempts.filter(passed=False).exists()
     assert Answer.objects.filter(attempt__quiz=quiz).count() == count * 5
-    hooks.demo_populate(classroom=classroom, students=students, rng=random.Random(4), stdout=out)
+    demo.demo_populate(classroom=classroom, students=students, rng=random.Random(4), stdout=out)
     assert Attempt.objects.filter(quiz=quiz).count() == count

@@ -63,7 +63,6 @@ class Command(BaseCommand):
                             user=student,
                             section=section,
                             first_seen_at=now,
-                            last_seen_at=now,
                             done_at=now if i < done else None,
                         )
                         for i, section in enumerate(sections[: min(done + 1, len(sections))])

@@ -1,4 +1,4 @@
-"""Courseware's own hooks (see courseware.plugins): content and demo data."""
+"""Courseware's content loader (see courseware.plugins): the course and the teaching pages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from . import content
 from .models import (
     ComparePrompt,
     CompareResponse,
@@ -51,6 +52,7 @@ def load_content(*, stdout) -> None:
             made += created
     stdout.write(f"courseware: {made} new course rows.")
     _load_teaching(stdout=stdout)
+    content.bump()
 
 
 def _rest(data: dict, *drop: str) -> dict:

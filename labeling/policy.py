@@ -1,0 +1,139 @@
+"""The policy page: the exact KL-regularised optimum for one held-out prompt at one beta,
+with the learner's own reward (from their stored fit)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import catalog, charts, reward
+from .models import Candidate, HeldOutPrompt
+
+#: The beta control's stops: log-spaced, and including InstructGPT's 0.02 and DPO's 0.1.
+BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+DEFAULT_BETA_INDEX = 3  # 0.1, DPO's default
+
+
+@dataclass
+class PolicyBar:
+    candidate: Candidate
+    reward: float
+    pi_ref: float
+    pi_star: float
+    implicit_reward: float
+    y: float = 0.0
+
+    @property
+    def ref_percent(self) -> float:
+        return round(self.pi_ref * 100, 1)
+
+    @property
+    def star_percent(self) -> float:
+        return round(self.pi_star * 100, 1)
+
+    @property
+    def ref_width(self) -> float:
+        return self.pi_ref * charts.POLICY_BAR_MAX
+
+    @property
+    def star_width(self) -> float:
+        return self.pi_star * charts.POLICY_BAR_MAX
+
+    @property
+    def ref_text_x(self) -> float:
+        return charts.POLICY_LABEL + self.ref_width + 6
+
+    @property
+    def star_text_x(self) -> float:
+        return charts.POLICY_LABEL + self.star_width + 6
+
+
+@dataclass
+class PolicyView:
+    prompts: list[HeldOutPrompt]
+    prompt: HeldOutPrompt
+    beta: float
+    beta_index: int
+    bars: list[PolicyBar]
+    expected_reward: float
+    reference_reward: float
+    kl: float
+    log_z: float
+    has_profile: bool
+    model: reward.RewardModel
+    betas: tuple[float, ...] = BETAS
+    chart: dict = field(default_factory=dict)
+
+    @property
+    def beta_label(self) -> str:
+        return f"{self.beta:g}"
+
+    @property
+    def shift(self) -> float:
+        """beta * log Z: how far the implicit reward sits below the learner's reward."""
+        return self.beta * self.log_z
+
+    @property
+    def top(self) -> PolicyBar:
+        return max(self.bars, key=lambda bar: bar.pi_star)
+
+    @property
+    def betas_json(self) -> str:
+        return json.dumps([f"{b:g}" for b in self.betas])
+
+
+def beta_index(raw: str | None) -> int:
+    """The slider's stop; anything unreadable or out of range falls back to DPO's 0.1."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 3:
+        return DEFAULT_BETA_INDEX
+    index = int(raw)
+    return index if index < len(BETAS) else DEFAULT_BETA_INDEX
+
+
+def policy_view(
+    *, model: reward.RewardModel | None, prompt_slug: str | None, beta_index: int
+) -> PolicyView | None:
+    """pi* for one held-out prompt at one beta; `model` None means the learner has no
+    finished session yet (zero reward: pi* is pi_ref)."""
+    prompts = catalog.heldout_prompts()
+    if not prompts:
+        return None
+    space = catalog.trait_space()
+    prompt = next((p for p in prompts if p.slug == prompt_slug), prompts[0])
+    has_profile = model is not None
+    if model is None:
+        model = reward.fit_reward_model([], space.slugs)
+    beta = BETAS[beta_index]
+    candidates = prompt.candidate_list
+    pi_ref = np.array([c.ref_prob for c in candidates])
+    pi_ref = pi_ref / pi_ref.sum()  # tolerate admin rounding (validated to 1e-3)
+    rewards = model.rewards(np.stack([space.vector(c.traits) for c in candidates]))
+    pi_star = reward.optimal_policy(pi_ref, rewards, beta)
+    implicit = reward.dpo_implicit_reward(pi_star, pi_ref, beta)
+    bars = [
+        PolicyBar(
+            candidate=c,
+            reward=float(rewards[i]),
+            pi_ref=float(pi_ref[i]),
+            pi_star=float(pi_star[i]),
+            implicit_reward=float(implicit[i]),
+            y=i * charts.POLICY_ROW,
+        )
+        for i, c in enumerate(candidates)
+    ]
+    return PolicyView(
+        prompts=prompts,
+        prompt=prompt,
+        beta=beta,
+        beta_index=beta_index,
+        bars=bars,
+        expected_reward=reward.expected_reward(pi_star, rewards),
+        reference_reward=reward.expected_reward(pi_ref, rewards),
+        kl=reward.kl_divergence(pi_star, pi_ref),
+        log_z=reward.log_partition(pi_ref, rewards, beta),
+        has_profile=has_profile,
+        model=model,
+        chart=charts.policy_chart(len(bars)),
+    )
