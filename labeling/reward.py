@@ -715,11 +715,52 @@ def constitution_label(
     return labels
 
 
-def agreement(learner_sides: Sequence[Side | str], ai_sides: Sequence[Side | str]) -> int:
-    """How many pairs the learner and the AI labeler picked the same side on."""
-    if len(learner_sides) != len(ai_sides):
-        raise ValueError("learner_sides and ai_sides must have the same length")
-    return sum(Side(a) == Side(b) for a, b in zip(learner_sides, ai_sides, strict=True))
+@dataclass(frozen=True)
+class AgreementCount:
+    """How often the learner and the AI labeler picked the same response.
+
+    A tie is a pair on which the constitution has no preference; the labeler's
+    ``Side.FIRST`` there is a tie-break, not an opinion, so it can neither agree
+    nor disagree with the learner.  Ties are therefore left out of numerator and
+    denominator alike and reported on their own, as Zheng et al. report judge
+    agreement "without tie" beside the count of ties ("Judging LLM-as-a-Judge
+    with MT-Bench and Chatbot Arena", arXiv 2306.05685, section 4.2).
+    """
+
+    #: Decided pairs on which the learner picked the labeler's side.
+    agreed: int
+    #: Pairs on which the labeler had a preference (not tied).
+    decided: int
+    #: Pairs on which the labeler's scores tied; in neither count above.
+    ties: int
+
+    @property
+    def disagreed(self) -> int:
+        return self.decided - self.agreed
+
+    @property
+    def share(self) -> float | None:
+        """``agreed / decided``; None when the labeler tied on every pair."""
+        return self.agreed / self.decided if self.decided else None
+
+
+def ai_agreement(learner_sides: Sequence[Side | str], labels: Sequence[AILabel]) -> AgreementCount:
+    """Compare the learner's sides with the AI labeler's, leaving tied pairs out.
+
+    A learner who always picked the first response, under a principle that
+    ties on five of six pairs, agrees "on k of 1, 5 tied", never "6 of 6".
+    """
+    if len(learner_sides) != len(labels):
+        raise ValueError("learner_sides and labels must have the same length")
+    agreed = decided = ties = 0
+    for side, label in zip(learner_sides, labels, strict=True):
+        picked = Side(side)
+        if label.tie:
+            ties += 1
+            continue
+        decided += 1
+        agreed += picked == Side(label.side)
+    return AgreementCount(agreed=agreed, decided=decided, ties=ties)
 
 
 def picks_from_sides(

@@ -8,12 +8,13 @@ import pytest
 
 from labeling.reward import (
     COIN_FLIP_LOSS,
+    AgreementCount,
     AILabel,
     Comparison,
     Picks,
     ResponsePair,
     Side,
-    agreement,
+    ai_agreement,
     best_of_n,
     beta_sweep,
     constitution_label,
@@ -403,13 +404,51 @@ def test_constitution_labeler_picks_the_higher_weighted_side_and_first_on_ties()
     assert isinstance(labels[0], AILabel)
 
 
-def test_agreement_counts_matching_sides():
-    ai = [Side.FIRST, Side.SECOND, Side.FIRST]
+def test_ai_agreement_counts_matching_sides_on_decided_pairs():
+    labels = [
+        AILabel(side=Side.FIRST, first_score=1.0, second_score=0.0, tie=False),
+        AILabel(side=Side.SECOND, first_score=0.0, second_score=1.0, tie=False),
+        AILabel(side=Side.FIRST, first_score=0.5, second_score=0.0, tie=False),
+    ]
 
-    assert agreement(["first", "first", "first"], ai) == 2
-    assert agreement(ai, ai) == 3
+    assert ai_agreement(["first", "first", "first"], labels) == AgreementCount(
+        agreed=2, decided=3, ties=0
+    )
+    assert ai_agreement([label.side for label in labels], labels).agreed == 3
     with pytest.raises(ValueError):
-        agreement(["first"], ai)
+        ai_agreement(["first"], labels)
+
+
+def test_ai_agreement_leaves_tied_pairs_out_of_both_counts():
+    """An always-left learner and a principle that ties on five of six pairs: the five
+    tie-breaks to FIRST must not read as five agreements ("6 of 6")."""
+    names = ("concise", "refuses")
+    weights = constitution_weights([{"refuses": 1.0}], names)
+    pairs = [ResponsePair(first=[0.9, 0.0], second=[0.2, 0.0]) for _ in range(5)]
+    pairs.append(ResponsePair(first=[0.5, 0.9], second=[0.5, 0.1]))  # refuses differs here only
+    labels = constitution_label(pairs, weights)
+    always_first = [Side.FIRST] * 6
+
+    count = ai_agreement(always_first, labels)
+
+    assert [label.tie for label in labels] == [True] * 5 + [False]
+    assert count == AgreementCount(agreed=1, decided=1, ties=5)
+    assert (count.disagreed, count.share) == (0, 1.0)
+
+
+def test_ai_agreement_share_is_none_when_every_pair_tied():
+    tie = AILabel(side=Side.FIRST, first_score=0.0, second_score=0.0, tie=True)
+
+    count = ai_agreement([Side.SECOND, Side.FIRST], [tie, tie])
+
+    assert count == AgreementCount(agreed=0, decided=0, ties=2)
+    assert count.share is None
+
+
+def test_the_tie_counting_agreement_function_is_gone():
+    from labeling import reward
+
+    assert not hasattr(reward, "agreement")
 
 
 def test_picks_from_sides_orders_chosen_and_rejected():
