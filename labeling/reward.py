@@ -29,8 +29,16 @@ from sklearn.linear_model import LogisticRegression
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Pairs whose trait values differ by at most this much are treated as "not
-#: differing" in the tallies: a 0.05 gap is invisible to a reader, so counting
+#: Trait values are compared on a grid of this many steps per unit (hundredths):
+#: each value is rounded to the grid before two are subtracted, so equal-looking
+#: gaps are equal.  In binary floating point 0.4 - 0.3 > 0.1 but 0.5 - 0.4 < 0.1
+#: (Goldberg, "What every computer scientist should know about floating-point
+#: arithmetic", ACM Computing Surveys 23(1), 1991); on the grid both are 10.
+TRAIT_GRID = 100
+
+#: A pair counts as differing on a trait in the tallies when the gap is at least
+#: this much (gap >= threshold, compared on the grid).  A 0.1 gap is one a
+#: reader can see in the content, so it counts, always; a 0.05 gap does not, as
 #: it would credit the learner with a preference they never expressed.
 DEFAULT_TALLY_THRESHOLD = 0.1
 
@@ -183,7 +191,7 @@ class TraitTally:
 
     trait: str
     phrase: str
-    #: Pairs where the two responses differed on this trait by more than the threshold.
+    #: Pairs where the two responses differed on this trait by at least the threshold.
     differing: int
     #: Of those, how many times the learner chose the response with MORE of the trait.
     chose_more: int
@@ -197,6 +205,19 @@ class TraitTally:
     def share_more(self) -> float | None:
         """Fraction of differing pairs where the learner chose more; None if none differed."""
         return self.chose_more / self.differing if self.differing else None
+
+
+def _grid(values: FloatArray) -> npt.NDArray[np.int64]:
+    """Values as whole grid steps (hundredths), rounded to nearest, ties to even."""
+    return np.rint(values * TRAIT_GRID).astype(np.int64)
+
+
+def _on_grid(value: float) -> int | None:
+    """``value`` in whole grid steps, or None if it is not finite or not on the grid."""
+    if not math.isfinite(value):
+        return None
+    steps = round(value * TRAIT_GRID)
+    return steps if math.isclose(steps, value * TRAIT_GRID, abs_tol=1e-6) else None
 
 
 def tally_sentence(phrase: str, chose_more: int, differing: int) -> str:
@@ -218,24 +239,30 @@ def trait_tallies(
 ) -> list[TraitTally]:
     """Count, per trait, how often the learner chose the response with more of it.
 
-    Only pairs where the responses differ by strictly more than ``threshold``
-    count: on a pair where both answers are equally concise, the pick says
-    nothing about conciseness.  ``phrases`` maps each trait to the comparative
-    phrase used in the sentence (``{"concise": "more concise"}``); it comes
-    from the database so copy can change without code changes, and a missing
-    phrase raises rather than rendering a clumsy generated one.
+    A pair counts for a trait when its two responses differ on it by at least
+    ``threshold`` (a gap equal to the threshold counts): on a pair where both
+    answers are equally concise, the pick says nothing about conciseness.
+    Values are compared on the :data:`TRAIT_GRID` (each rounded to the nearest
+    hundredth, ties to even, before subtracting), so 0.4 vs 0.3 and 0.5 vs 0.4
+    are the same 0.1 gap and are counted alike.  ``threshold`` must itself lie
+    on the grid and be at least one step.  ``phrases`` maps each trait to the
+    comparative phrase used in the sentence (``{"concise": "more concise"}``);
+    it comes from the database so copy can change without code changes, and a
+    missing phrase raises rather than rendering a clumsy generated one.
     """
-    if not (math.isfinite(threshold) and threshold >= 0):
-        raise ValueError("threshold must be a finite number >= 0")
+    steps = _on_grid(threshold)
+    if steps is None or steps < 1:
+        raise ValueError(f"threshold must be a multiple of 1/{TRAIT_GRID} and at least one step")
     missing = [name for name in trait_names if name not in phrases]
     if missing:
         raise ValueError(f"missing phrases for traits: {', '.join(missing)}")
-    diffs = _coerce_picks(picks, len(trait_names)).differences
+    p = _coerce_picks(picks, len(trait_names))
+    gaps = _grid(p.chosen) - _grid(p.rejected)
     tallies = []
     for j, name in enumerate(trait_names):
-        column = diffs[:, j]
-        differing = int(np.count_nonzero(np.abs(column) > threshold))
-        chose_more = int(np.count_nonzero(column > threshold))
+        column = gaps[:, j]
+        differing = int(np.count_nonzero(np.abs(column) >= steps))
+        chose_more = int(np.count_nonzero(column >= steps))
         phrase = phrases[name]
         tallies.append(
             TraitTally(

@@ -82,7 +82,7 @@ def test_tallies_for_hand_made_picks_give_exact_counts_and_sentences():
     picks = [
         # concise +0.5, formal -0.5, warm equal
         Comparison(chosen=[0.75, 0.25, 0.5], rejected=[0.25, 0.75, 0.5]),
-        # concise +0.5, formal +0.25 exactly at the threshold (not counted), warm equal
+        # concise +0.5, formal +0.25 exactly at the threshold (counted), warm equal
         Comparison(chosen=[0.75, 0.75, 0.5], rejected=[0.25, 0.5, 0.5]),
         # concise equal, formal -0.5, warm equal
         Comparison(chosen=[0.5, 0.0, 0.5], rejected=[0.5, 0.5, 0.5]),
@@ -92,16 +92,39 @@ def test_tallies_for_hand_made_picks_give_exact_counts_and_sentences():
 
     assert [(t.trait, t.differing, t.chose_more, t.chose_less) for t in tallies] == [
         ("concise", 2, 2, 0),
-        ("formal", 2, 0, 2),
+        ("formal", 3, 1, 2),
         ("warm", 0, 0, 0),
     ]
     assert [t.sentence for t in tallies] == [
         "You chose the more concise answer in 2 of 2 pairs where they differed.",
-        "You chose the more formal answer in 0 of 2 pairs where they differed.",
+        "You chose the more formal answer in 1 of 3 pairs where they differed.",
         "No pair differed on this trait.",
     ]
     assert tallies[0].share_more == 1.0
     assert tallies[2].share_more is None
+
+
+def test_tallies_treat_equal_looking_gaps_alike_despite_floating_point():
+    """0.4 - 0.3 > 0.1 but 0.5 - 0.4 < 0.1 in binary floating point; both are a 0.1
+    gap on the page, so both pairs count, and a gap just under 0.1 counts in neither."""
+    assert 0.4 - 0.3 > 0.1 > 0.5 - 0.4  # the trap the grid avoids
+    picks = [
+        Comparison(chosen=[0.4], rejected=[0.3]),
+        Comparison(chosen=[0.5], rejected=[0.4]),
+        Comparison(chosen=[0.3], rejected=[0.4]),
+        Comparison(chosen=[0.4], rejected=[0.5]),
+        Comparison(chosen=[0.59], rejected=[0.5]),
+    ]
+
+    (tally,) = trait_tallies(picks, ["formal"], phrases={"formal": "more formal"})
+
+    assert (tally.differing, tally.chose_more, tally.chose_less) == (4, 2, 2)
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.1, 0.105, math.nan])
+def test_tallies_refuse_a_threshold_off_the_hundredths_grid(threshold):
+    with pytest.raises(ValueError, match="threshold"):
+        trait_tallies([], ["warm"], phrases={"warm": "warmer"}, threshold=threshold)
 
 
 def test_tally_sentence_uses_singular_pair_for_one_differing_pair():
