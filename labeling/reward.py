@@ -481,6 +481,119 @@ def fit_reward_models(
 
 
 # ---------------------------------------------------------------------------
+# (b2) What a pair set can tell apart
+# ---------------------------------------------------------------------------
+
+#: A direction in weight space whose singular value is below the largest one
+#: divided by this is one the picks barely see.  Belsley, Kuh & Welsch
+#: (*Regression Diagnostics*, Wiley 1980, ch. 3) read condition indexes near 10
+#: as where weak dependencies between columns start to show in the estimates,
+#: and 30 or more as strong ones; we warn from the first.  Near w = 0 the
+#: Bradley-Terry Fisher information is ``D^T D / 4``, so such a direction
+#: carries under 1/100 of the information of the best one.
+DEFAULT_MAX_CONDITION = 10.0
+
+#: A trait is poorly determined when at least this share of its unit vector's
+#: squared length lies in the weak directions (its weight can slide by half a
+#: unit or more while the picks barely notice).
+_WEAK_SHARE = 0.25
+
+#: Two poorly determined traits are confounded when the weak directions couple
+#: them with at least this correlation (|P_jl| / sqrt(P_jj P_ll) of the
+#: projector P onto the weak directions): they slide together, not separately.
+_COUPLING = 0.5
+
+
+@dataclass(frozen=True)
+class DesignCheck:
+    """What a set of pairs' trait differences can and cannot tell apart.
+
+    ``confounded`` groups traits whose weights the pairs cannot separate from
+    each other ("your six pairs cannot tell formal from warm"); ``invisible``
+    lists traits the pairs barely vary at all, on their own.  Both are empty
+    for a well-conditioned design.
+    """
+
+    #: Largest over smallest singular value of the pairs x traits matrix; inf
+    #: when it is rank-deficient (fewer independent pairs than traits).
+    condition_number: float
+    #: All ``k`` singular values, largest first (zeros when pairs < traits).
+    singular_values: tuple[float, ...]
+    confounded: tuple[tuple[str, ...], ...]
+    invisible: tuple[str, ...]
+
+
+def design_check(
+    differences: npt.ArrayLike,
+    trait_names: Sequence[str],
+    *,
+    max_condition: float = DEFAULT_MAX_CONDITION,
+) -> DesignCheck:
+    """Condition number and confounded trait groups of a pair design.
+
+    ``differences`` is the ``(pairs, traits)`` matrix ``D`` of trait values
+    A - B (a learner's picks only flip row signs, which changes nothing here).
+    Every pick's Bradley-Terry margin is ``D w``, so a weight direction ``v``
+    with ``D v`` near 0 moves no margin: the picks cannot say how much of it
+    the learner has.  With the SVD ``D = U S V^T`` (Golub & Van Loan, *Matrix
+    Computations*, 4th ed., section 2.4), those are the right singular vectors
+    whose singular value is below ``s_max / max_condition`` (including the
+    null space when there are fewer pairs than traits).
+
+    Let ``P`` project onto them.  Trait ``j`` is poorly determined when
+    ``P_jj >= 1/4``; two poorly determined traits are confounded when
+    ``|P_jl| >= sqrt(P_jj P_ll) / 2``; groups are the connected components
+    (a trait alone in its group is ``invisible``).  ``P`` does not depend on
+    which basis the SVD picks for repeated singular values, so two traits
+    that are each never varied come out as two invisible traits, not as one
+    confounded pair.  Trait values share one 0-1 scale, so columns are not
+    rescaled (Belsley et al. scale to unit length because their columns have
+    different units; here that would hide a trait the pairs barely vary).
+    """
+    names = tuple(trait_names)
+    d = _matrix(differences, "differences")
+    if d.shape[1] != len(names):
+        raise ValueError(f"differences have {d.shape[1]} traits but {len(names)} names were given")
+    if not names:
+        raise ValueError("need at least one trait")
+    if not (math.isfinite(max_condition) and max_condition > 1):
+        raise ValueError("max_condition must be a finite number > 1")
+    k = len(names)
+    _, values, vt = np.linalg.svd(d if d.size else np.zeros((1, k)), full_matrices=True)
+    singular = np.zeros(k)
+    singular[: values.size] = values
+    top = float(singular[0])
+    tiny = top * max(d.shape) * np.finfo(np.float64).eps
+    rank_deficient = top == 0.0 or singular[-1] <= tiny
+    condition = math.inf if rank_deficient else top / float(singular[-1])
+    weak = (singular <= tiny) | (singular < top / max_condition)
+    projector = vt[weak].T @ vt[weak]
+    share = np.diag(projector)
+    poor = [j for j in range(k) if share[j] >= _WEAK_SHARE]
+    group_of = {j: j for j in poor}
+
+    def root(j: int) -> int:
+        while group_of[j] != j:
+            j = group_of[j]
+        return j
+
+    for a, j in enumerate(poor):
+        for m in poor[a + 1 :]:
+            if abs(projector[j, m]) >= _COUPLING * math.sqrt(share[j] * share[m]):
+                group_of[root(m)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for j in poor:
+        groups.setdefault(root(j), []).append(j)
+    members = sorted(groups.values())
+    return DesignCheck(
+        condition_number=condition,
+        singular_values=tuple(float(v) for v in singular),
+        confounded=tuple(tuple(names[j] for j in g) for g in members if len(g) > 1),
+        invisible=tuple(names[g[0]] for g in members if len(g) == 1),
+    )
+
+
+# ---------------------------------------------------------------------------
 # (c) Best-of-n
 # ---------------------------------------------------------------------------
 
