@@ -704,6 +704,21 @@ def best_of_n(model: RewardModel, candidates_traits: npt.ArrayLike) -> int:
     return rank_candidates(model, candidates_traits)[0].index
 
 
+def reward_spread(model: RewardModel, candidates_traits: npt.ArrayLike) -> float:
+    """How wide the learner's rewards are on one prompt: max - min over its candidates.
+
+    Only reward differences matter downstream: the KL-regularised optimum is
+    pi*(y) = pi_ref(y) exp(r(y) / beta) / Z (Rafailov et al., "Direct Preference
+    Optimization", arXiv 2305.18290, eq. 4), so it can shift the odds between
+    two candidates by at most a factor exp(spread / beta).  The page shows
+    this figure for the learner's own model instead of a general claim.
+    """
+    rewards = model.rewards(candidates_traits)
+    if rewards.size == 0:
+        raise ValueError("need at least one candidate")
+    return float(rewards.max() - rewards.min())
+
+
 # ---------------------------------------------------------------------------
 # (d) KL-regularised optimum, DPO implicit reward, KL, expected reward
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from labeling.reward import (
     Comparison,
     Picks,
     ResponsePair,
+    RewardModel,
     Side,
     ai_agreement,
     best_of_n,
@@ -28,6 +29,7 @@ from labeling.reward import (
     optimal_policy,
     picks_from_sides,
     rank_candidates,
+    reward_spread,
     trait_tallies,
     trait_vector,
 )
@@ -340,6 +342,34 @@ def test_best_of_n_breaks_ties_by_first_index():
     model = fit_reward_model([], TRAITS)  # all rewards 0
 
     assert best_of_n(model, np.eye(len(TRAITS))[:3]) == 0
+
+
+def test_reward_spread_is_max_minus_min_reward_by_hand():
+    model = RewardModel(
+        trait_names=("concise", "warm"),
+        weights=[1.0, -2.0],
+        lam=DEFAULT_LAMBDA,
+        pick_losses=[],
+        mean_loss=None,
+    )
+    # rewards: 0.5 - 0.2 = 0.3;  0.2 - 0.8 = -0.6;  0.9 - 0.0 = 0.9  ->  0.9 - (-0.6) = 1.5
+    candidates = [[0.5, 0.1], [0.2, 0.4], [0.9, 0.0]]
+
+    assert reward_spread(model, candidates) == pytest.approx(1.5)
+    assert reward_spread(model, [[0.5, 0.1]]) == 0.0
+    with pytest.raises(ValueError):
+        reward_spread(model, np.empty((0, 2)))
+
+
+@pytest.mark.parametrize("beta", [0.1, 1.0])
+def test_reward_spread_over_beta_is_the_largest_log_odds_shift_of_the_optimal_policy(beta):
+    model = fit_reward_model(concise_picks(), TRAITS)
+    candidates = np.vstack([CONCISE_CHOSEN[:2], CONCISE_REJECTED[:2]])
+    pi_ref = np.array([0.1, 0.4, 0.3, 0.2])
+
+    shift = np.log(optimal_policy(pi_ref, model.rewards(candidates), beta) / pi_ref)
+
+    assert shift.max() - shift.min() == pytest.approx(reward_spread(model, candidates) / beta)
 
 
 # --- (d) KL-regularised optimum ----------------------------------------------
