@@ -4,9 +4,12 @@ Pure module: no Django imports. Inputs are *counts* — what a database GROUP BY
 returns — not rows of individual picks:
 
 * ``pair_split`` / ``position_bias`` take how often each side was chosen;
-* ``pairwise_agreement`` / ``fleiss_kappa`` take an items x categories count table:
-  ``table[i][j]`` = number of raters who put item ``i`` (a pair) in category ``j``
-  (e.g. column 0 = "response A preferred", column 1 = "response B preferred").
+* ``pairwise_agreement`` / ``bennett_s`` / ``fleiss_kappa`` take an items x categories
+  count table: ``table[i][j]`` = number of raters who put item ``i`` (a pair) in
+  category ``j`` (e.g. column 0 = "response A preferred", column 1 = "response B
+  preferred"). For pairs, which response is called "A" is arbitrary, so the class
+  page's chance-corrected agreement is ``bennett_s``, which does not depend on it;
+  ``fleiss_kappa`` does (see its docstring).
 
 Undefined statistics are returned as ``None`` (never NaN, never a division by zero).
 """
@@ -150,6 +153,9 @@ def _count_table(table: ArrayLike) -> np.ndarray:
 def pairwise_agreement(table: ArrayLike) -> float | None:
     """Mean share of agreeing rater pairs per item (Fleiss' P-bar, unweighted).
 
+    Fleiss 1971, "Measuring nominal scale agreement among many raters", Psychological
+    Bulletin 76(5).
+
     For item ``i`` with ``n_i`` raters::
 
         P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1))
@@ -170,6 +176,40 @@ def pairwise_agreement(table: ArrayLike) -> float | None:
     agreeing_pairs = (counts * (counts - 1)).sum(axis=1)
     all_pairs = raters * (raters - 1)
     return float(np.mean(agreeing_pairs / all_pairs))
+
+
+def bennett_s(table: ArrayLike) -> float | None:
+    """Chance-corrected agreement that does not depend on how the options are named.
+
+    Bennett, Alpert & Goldstein's S (1954, "Communications through limited response
+    questioning", Public Opinion Quarterly 18(3), 303-308) takes the chance that two
+    raters agree as ``1/q`` for ``q`` options, so for a pair of responses::
+
+        S = (P_bar - 1/q) / (1 - 1/q)        = 2 * P_bar - 1   when q = 2
+
+    with ``P_bar`` the :func:`pairwise_agreement` of the table (mean over items with
+    at least two raters of the share of rater pairs that agree). It is the same
+    coefficient as Brennan & Prediger's kappa_n (1981, Educational and Psychological
+    Measurement 41(3)) and Randolph's free-marginal multirater kappa (2005). Why this
+    and not Fleiss' kappa: ``P_bar`` depends on each item's counts only as a set, so
+    swapping which response of a pair is called "A" changes nothing, while Fleiss'
+    ``P_e`` pools the "A" column across pairs and changes with the naming (see
+    :func:`fleiss_kappa`). Chance = 1/2 is also what "picking at random" means for two
+    responses. S = 0 is coin-flip agreement, 1 unanimity on every item, -1 every item
+    split evenly between two raters.
+
+    Returns ``None`` when ``P_bar`` is undefined (no item with two raters). The table
+    needs at least two columns (options).
+    """
+    counts = _count_table(table)
+    options = counts.shape[1]
+    if options < 2:
+        raise ValueError(f"need at least two options (columns), got {options}")
+    observed = pairwise_agreement(counts)
+    if observed is None:
+        return None
+    chance = 1.0 / options
+    return (observed - chance) / (1.0 - chance)
 
 
 def fleiss_kappa(table: ArrayLike) -> float | None:
@@ -199,6 +239,14 @@ def fleiss_kappa(table: ArrayLike) -> float | None:
     Returns ``None`` when kappa is undefined: no item has two raters, or all ratings
     fall in a single category (``P_e = 1``, so 0/0 — even though raters agree).
     Perfect agreement with at least two categories in use gives exactly 1.0.
+
+    Right for categories that mean the same thing on every item (the textbook case),
+    but the class page must not use it for preference pairs: ``p_j`` pools category
+    ``j`` over items, and "A" is only the name the content gives one response of
+    each pair. Six pairs split 27/3 with the favourite always named A give pairwise
+    agreement 81.4 % and kappa = -0.03 (``p_A = 0.9``, so ``P_e = 0.82``); name the
+    favourite B on three of them and, with the same picks, ``P_e = 0.5`` and
+    kappa = 0.63. Use :func:`bennett_s` for pairs.
     """
     counts = _count_table(table)
     raters = counts.sum(axis=1)

@@ -10,6 +10,7 @@ import pytest
 
 from labeling.agreement import (
     Z_95,
+    bennett_s,
     fleiss_kappa,
     pair_split,
     pairwise_agreement,
@@ -187,6 +188,71 @@ def test_fleiss_kappa_constant_n_matches_the_textbook_formula_directly():
     p_j = table.sum(axis=0) / (n_items * n_raters)
     p_bar, p_e = p_i.mean(), (p_j**2).sum()
     assert fleiss_kappa(table) == pytest.approx((p_bar - p_e) / (1 - p_e))
+
+
+# ---------------------------------------------------------------- naming-invariant agreement
+
+# The issue's example: six pairs, 30 labelers each, split 27/3 for the favourite.
+FAVOURITE_ALWAYS_A = [[27, 3]] * 6
+FAVOURITE_B_ON_THREE = [[27, 3], [3, 27], [27, 3], [3, 27], [27, 3], [3, 27]]
+
+
+def test_fleiss_kappa_on_pairs_changes_when_responses_are_renamed():
+    """Documents why the class page must not use Fleiss' kappa for pairs.
+    P_i = (27*26 + 3*2) / (30*29) = 708/870 = 0.813793 on every pair.
+    Always A: p_A = 0.9, P_e = 0.81 + 0.01 = 0.82, kappa = (0.813793 - 0.82) / 0.18 = -0.0345
+    B on three: p_A = 0.5, P_e = 0.5, kappa = (0.813793 - 0.5) / 0.5 = 0.627586"""
+    assert pairwise_agreement(FAVOURITE_ALWAYS_A) == pytest.approx(708 / 870)
+    assert round(pairwise_agreement(FAVOURITE_ALWAYS_A) * 100, 1) == 81.4
+    assert fleiss_kappa(FAVOURITE_ALWAYS_A) == pytest.approx((708 / 870 - 0.82) / 0.18)
+    assert round(fleiss_kappa(FAVOURITE_ALWAYS_A), 2) == -0.03
+    assert round(fleiss_kappa(FAVOURITE_B_ON_THREE), 2) == 0.63
+
+
+def test_bennett_s_is_the_same_however_the_favourite_is_named():
+    # S = 2 * 708/870 - 1 = 546/870 = 0.627586 for both namings
+    assert bennett_s(FAVOURITE_ALWAYS_A) == pytest.approx(546 / 870)
+    assert bennett_s(FAVOURITE_B_ON_THREE) == pytest.approx(546 / 870)
+
+
+def test_bennett_s_by_hand():
+    # P_bar = 2/3 (see pairwise agreement): S = 2 * 2/3 - 1 = 1/3
+    assert bennett_s(TWO_SIDE_TABLE) == pytest.approx(1 / 3)
+    # unanimous items: S = 1, even when every rating is the same option (kappa: None)
+    assert bennett_s([[3, 0], [3, 0]]) == 1.0
+    # every item split 1/1: P_bar = 0, S = -1
+    assert bennett_s([[1, 1], [1, 1]]) == -1.0
+    # three options: P_bar = 0.378 on the Wikipedia table, chance 1/5:
+    # S = (0.378022 - 0.2) / 0.8 = 0.222527
+    assert bennett_s(WIKIPEDIA_TABLE) == pytest.approx(0.222527, abs=1e-6)
+
+
+def test_bennett_s_is_none_without_a_pair_of_raters_and_needs_two_options():
+    assert bennett_s([[1, 0], [0, 1]]) is None
+    assert bennett_s(np.zeros((0, 2), dtype=int)) is None
+    with pytest.raises(ValueError):
+        bennett_s([[3], [2]])
+
+
+def test_swapping_a_and_b_on_any_pairs_leaves_agreement_unchanged():
+    """Property over 500 random class tables (seeded): renaming A/B on a random subset
+    of pairs changes neither pairwise agreement nor S; it does change Fleiss' kappa."""
+    rng = np.random.default_rng(20240611)
+    kappa_moved = 0
+    for _ in range(500):
+        n_pairs = int(rng.integers(1, 13))
+        raters = rng.integers(0, 41, size=n_pairs)
+        chose_a = rng.binomial(raters, rng.uniform(0, 1, size=n_pairs))
+        table = np.column_stack([chose_a, raters - chose_a])
+        swap = rng.random(n_pairs) < 0.5
+        renamed = np.where(swap[:, None], table[:, ::-1], table)
+
+        assert bennett_s(renamed) == bennett_s(table)
+        assert pairwise_agreement(renamed) == pairwise_agreement(table)
+        before, after = fleiss_kappa(table), fleiss_kappa(renamed)
+        if before is not None and after is not None and abs(before - after) > 1e-9:
+            kappa_moved += 1
+    assert kappa_moved > 100
 
 
 def test_count_tables_must_be_two_dimensional_non_negative_whole_numbers():
