@@ -15,6 +15,8 @@ from labeling.agreement import (
     pair_split,
     pairwise_agreement,
     position_bias,
+    position_bias_clustered,
+    t_critical,
     wilson_interval,
 )
 
@@ -101,6 +103,114 @@ def test_position_bias_with_no_picks_does_not_divide_by_zero():
 def test_position_bias_rejects_more_left_picks_than_picks():
     with pytest.raises(ValueError):
         position_bias(11, 10)
+
+
+# --------------------------------------------------------------- clustered position bias
+
+
+@pytest.mark.parametrize(
+    ("df", "coverage", "table_value"),
+    [
+        # Student t table, two-sided (e.g. Abramowitz & Stegun, table 26.10)
+        (1, 0.95, 12.706205),
+        (2, 0.95, 4.302653),
+        (3, 0.95, 3.182446),
+        (4, 0.95, 2.776445),
+        (10, 0.95, 2.228139),
+        (30, 0.95, 2.042272),
+        (5, 0.99, 4.032143),
+        (1, 0.99, 63.656741),
+    ],
+)
+def test_t_critical_matches_the_table(df, coverage, table_value):
+    assert t_critical(df, coverage) == pytest.approx(table_value, abs=1e-6)
+
+
+def test_t_critical_tends_to_the_normal_quantile():
+    assert t_critical(100_000) == pytest.approx(Z_95, abs=1e-4)
+    with pytest.raises(ValueError):
+        t_critical(0)
+
+
+def test_clustered_position_bias_by_hand():
+    # Three learners, six picks each: 6, 3 and 0 to the left.
+    # p = 9/18 = 0.5; residuals y - p n = 3, 0, -3; sum of squares 18
+    # v = G/(G-1) * 18 / N^2 = 1.5 * 18 / 324 = 1/12;  SE = sqrt(1/12) = 0.288675
+    # binomial variance 0.25 / 18 = 1/72 -> deff = (1/12) / (1/72) = 6 -> n_eff = 18/6 = 3
+    # t(2 df) = 4.302653, t^2 = 18.512821
+    # denominator = 1 + 18.512821/3 = 7.170940
+    # centre = (0.5 + 18.512821/6) / 7.170940 = 3.585470 / 7.170940 = 0.5
+    # half = 4.302653 / 7.170940 * sqrt(0.25/3 + 18.512821/36)
+    #      = 0.600012 * sqrt(0.083333 + 0.514245) = 0.600012 * 0.773031 = 0.463829
+    estimate = position_bias_clustered(np.array([6, 3, 0]), np.array([6, 6, 6]))
+    assert (estimate.left, estimate.picks, estimate.learners) == (9, 18, 3)
+    assert estimate.share == 0.5
+    assert estimate.standard_error == pytest.approx(math.sqrt(1 / 12))
+    assert estimate.design_effect == pytest.approx(6.0)
+    assert estimate.low == pytest.approx(0.5 - 0.463829, abs=1e-5)
+    assert estimate.high == pytest.approx(0.5 + 0.463829, abs=1e-5)
+
+
+def width(low: float, high: float) -> float:
+    return high - low
+
+
+def test_clustered_interval_is_much_wider_than_wilson_when_learners_always_pick_one_side():
+    # 50 learners always left, 50 always right: 300 of 600 picks left.
+    # deff = (100/99 * 100 * 9 / 600^2) / (0.25 / 600) = 6.06: about the picks per learner.
+    left = np.array([6] * 50 + [0] * 50)
+    estimate = position_bias_clustered(left, np.full(100, 6))
+    pooled = wilson_interval(300, 600)
+
+    assert estimate.share == 0.5
+    assert estimate.design_effect == pytest.approx(600 / 99)
+    assert width(estimate.low, estimate.high) > 2 * width(*pooled)
+
+
+def test_clustered_interval_is_close_to_wilson_when_picks_are_independent():
+    rng = np.random.default_rng(20240611)
+    picks = np.full(400, 6)
+    left = rng.binomial(picks, 0.5)
+    estimate = position_bias_clustered(left, picks)
+    pooled = wilson_interval(int(left.sum()), int(picks.sum()))
+
+    assert estimate.design_effect == pytest.approx(1.0, abs=0.15)
+    assert width(estimate.low, estimate.high) == pytest.approx(width(*pooled), rel=0.1)
+    assert estimate.low == pytest.approx(pooled[0], abs=0.01)
+    assert estimate.high == pytest.approx(pooled[1], abs=0.01)
+
+
+def test_clustered_interval_fields_are_none_when_undefined():
+    nobody = position_bias_clustered(np.array([], dtype=int), np.array([], dtype=int))
+    assert (nobody.picks, nobody.share, nobody.low, nobody.high) == (0, None, None, None)
+
+    one = position_bias_clustered(np.array([4, 0]), np.array([6, 0]))  # one learner picked
+    assert (one.learners, one.share) == (1, pytest.approx(4 / 6))
+    assert (one.standard_error, one.design_effect, one.low, one.high) == (None,) * 4
+
+
+def test_clustered_interval_when_every_pick_went_left_uses_all_picks():
+    # deff is 0/0 at p = 1; the interval is Wilson on 12 picks with t(1 df) = 12.706205:
+    # low = n / (n + t^2) = 12 / (12 + 161.447638) = 0.069185
+    estimate = position_bias_clustered(np.array([6, 6]), np.array([6, 6]))
+    assert estimate.share == 1.0
+    assert estimate.design_effect is None
+    assert estimate.low == pytest.approx(0.069185, abs=1e-6)
+    assert estimate.high == 1.0
+
+
+@pytest.mark.parametrize(
+    ("left", "picks"),
+    [
+        ([7, 0], [6, 6]),  # more left picks than picks
+        ([-1, 0], [6, 6]),
+        ([1.5, 0], [6, 6]),  # not counts
+        ([1, 2], [6]),  # lengths differ
+    ],
+)
+def test_clustered_position_bias_refuses_bad_counts(left, picks):
+    with pytest.raises(ValueError):
+        position_bias_clustered(np.array(left), np.array(picks))
 
 
 # -------------------------------------------------------------------- pairwise agreement
