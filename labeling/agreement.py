@@ -4,9 +4,13 @@ Pure module: no Django imports. Inputs are *counts* — what a database GROUP BY
 returns — not rows of individual picks:
 
 * ``pair_split`` / ``position_bias`` take how often each side was chosen;
-* ``pairwise_agreement`` / ``fleiss_kappa`` take an items x categories count table:
-  ``table[i][j]`` = number of raters who put item ``i`` (a pair) in category ``j``
-  (e.g. column 0 = "response A preferred", column 1 = "response B preferred").
+* ``position_bias_clustered`` takes the same per learner (arrays of left picks and picks);
+* ``pairwise_agreement`` / ``bennett_s`` / ``fleiss_kappa`` take an items x categories
+  count table: ``table[i][j]`` = number of raters who put item ``i`` (a pair) in
+  category ``j`` (e.g. column 0 = "response A preferred", column 1 = "response B
+  preferred"). For pairs, which response is called "A" is arbitrary, so the class
+  page's chance-corrected agreement is ``bennett_s``, which does not depend on it;
+  ``fleiss_kappa`` does (see its docstring).
 
 Undefined statistics are returned as ``None`` (never NaN, never a division by zero).
 """
@@ -93,14 +97,18 @@ def wilson_interval(count: int, total: int, z: float = Z_95) -> tuple[float, flo
         raise ValueError(f"count {count} exceeds total {total}")
     if total == 0:
         return None
-    p = count / total
+    return _wilson(count / total, total, z)
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson bounds for share ``p`` of ``n`` (> 0) observations, ``n`` not necessarily whole."""
     z2 = z * z
-    denominator = 1 + z2 / total
-    centre = (p + z2 / (2 * total)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
     # At p = 0 (p = 1) the lower (upper) bound is exactly 0 (1); avoid round-off there.
-    low = 0.0 if count == 0 else max(0.0, centre - half)
-    high = 1.0 if count == total else min(1.0, centre + half)
+    low = 0.0 if p == 0 else max(0.0, centre - half)
+    high = 1.0 if p == 1 else min(1.0, centre + half)
     return low, high
 
 
@@ -129,6 +137,144 @@ def position_bias(left_chosen: int, total: int, z: float = Z_95) -> Estimate:
     )
 
 
+def t_critical(df: int, coverage: float = 0.95) -> float:
+    """Two-sided Student t critical value: ``P(|T| <= t) = coverage`` for ``df`` degrees.
+
+    ``P(|T| <= t)`` has a closed form for whole ``df`` (Abramowitz & Stegun,
+    *Handbook of Mathematical Functions*, 26.7.3 and 26.7.4): with
+    ``theta = atan(t / sqrt(df))`` and ``c = cos(theta)``, for odd ``df``
+    ``(2/pi) [theta + sin(theta) c (1 + 2/3 c^2 + (2*4)/(3*5) c^4 + ...)]`` (to the
+    ``c^(df-3)`` term) and for even ``df`` ``sin(theta) (1 + 1/2 c^2 + (1*3)/(2*4) c^4
+    + ...)`` (to ``c^(df-2)``). It rises with ``t``, so bisection finds the quantile to
+    machine precision; e.g. 12.706 for 1 degree, 4.303 for 2, 1.962 for 1000.
+    """
+    if isinstance(df, bool) or not isinstance(df, int | np.integer) or df < 1:
+        raise ValueError(f"df must be a whole number >= 1, got {df!r}")
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be between 0 and 1, got {coverage!r}")
+    df = int(df)
+    if df % 2:
+        ratios = np.arange(2, df - 2, 2) / np.arange(3, df - 1, 2)  # 2/3, 4/5, ...
+    else:
+        ratios = np.arange(1, df - 2, 2) / np.arange(2, df - 1, 2)  # 1/2, 3/4, ...
+    steps = np.arange(1, ratios.size + 1)
+
+    def mass(t: float) -> float:
+        theta = math.atan(t / math.sqrt(df))
+        c2 = math.cos(theta) ** 2
+        with np.errstate(under="ignore"):
+            series = 1.0 + float(np.sum(np.cumprod(ratios) * c2**steps))
+        if df == 1:
+            return 2 * theta / math.pi
+        if df % 2:
+            return 2 / math.pi * (theta + math.sin(theta) * math.cos(theta) * series)
+        return math.sin(theta) * series
+
+    low, high = 0.0, 2.0
+    while mass(high) < coverage:
+        low, high = high, 2 * high
+    for _ in range(200):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if mass(middle) < coverage else (low, middle)
+    return high
+
+
+@dataclass(frozen=True)
+class ClusteredEstimate:
+    """Share of picks that went left, with an interval that treats learners as clusters.
+
+    ``standard_error`` is the cluster-robust standard error of the share and
+    ``design_effect`` its variance over the variance if all picks were independent
+    (Kish 1965); ``low``/``high`` the 95 % interval. Fields are ``None`` when
+    undefined (see :func:`position_bias_clustered`).
+    """
+
+    left: int
+    picks: int
+    learners: int
+    share: float | None
+    standard_error: float | None
+    design_effect: float | None
+    low: float | None
+    high: float | None
+
+
+def position_bias_clustered(
+    left_picks: ArrayLike, picks: ArrayLike, coverage: float = 0.95
+) -> ClusteredEstimate:
+    """Share of picks that went to the left response, with a learner-clustered interval.
+
+    ``left_picks[g]`` of learner ``g``'s ``picks[g]`` picks went left. One learner's
+    six picks are not six independent draws (someone who likes the left slot picks it
+    every time), so the pooled Wilson interval of :func:`position_bias` is too narrow
+    when learners differ. Here, with ``G`` learners who picked at all, ``N`` picks and
+    share ``p = sum y_g / N`` (a ratio estimator):
+
+    * variance: the cluster-robust (linearisation) variance of a ratio estimator with
+      the small-sample factor ``G / (G - 1)`` (Cochran, *Sampling Techniques*, 3rd ed.
+      1977, section 6.3 and 11.7; Cameron & Miller, "A Practitioner's Guide to
+      Cluster-Robust Inference", Journal of Human Resources 50(2), 2015)::
+
+          v = G / (G - 1) * sum_g (y_g - p n_g)^2 / N^2
+
+    * design effect ``deff = v / (p (1 - p) / N)`` (Kish, *Survey Sampling*, 1965) and
+      effective sample size ``N / deff`` (Korn & Graubard, "Confidence intervals for
+      proportions with small expected number of positive counts estimated from survey
+      data", Survey Methodology 24(2), 1998). ``deff`` is floored at 1 (the interval is
+      never narrower than for independent picks: a learner's picks are not
+      negatively correlated by design); when ``p`` is 0 or 1 it is 0/0, reported as
+      ``None``, and the interval uses ``N`` itself;
+    * interval: Wilson's, as in :func:`position_bias`, on the effective sample size,
+      with the normal quantile replaced by Student's t with ``G - 1`` degrees of
+      freedom, since ``v`` is estimated from only ``G`` clusters (Cameron & Miller,
+      section VI).
+
+    With every learner always left or always right ``deff`` is about the picks per
+    learner; with independent picks it is about 1 and the interval is close to
+    Wilson on the pooled counts. ``share`` is ``None`` with no picks; the other
+    float fields are ``None`` with fewer than two learners who picked (a variance
+    between learners needs two of them).
+    """
+    y = np.asarray(left_picks)
+    n = np.asarray(picks)
+    if y.ndim != 1 or n.shape != y.shape:
+        raise ValueError("left_picks and picks must be 1-D arrays of the same length")
+    for name, values in (("left_picks", y), ("picks", n)):
+        if values.size and (
+            not np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.bool_)
+        ):
+            raise ValueError(f"{name} must be whole-number counts")
+    y, n = y.astype(np.int64), n.astype(np.int64)
+    if np.any(y < 0) or np.any(y > n):
+        raise ValueError("need 0 <= left_picks <= picks for every learner")
+    picked = n > 0
+    y, n = y[picked], n[picked]
+    learners, left, total = int(y.size), int(y.sum()), int(n.sum())
+    if total == 0:
+        return ClusteredEstimate(left, total, learners, None, None, None, None, None)
+    share = left / total
+    if learners < 2:
+        return ClusteredEstimate(left, total, learners, share, None, None, None, None)
+    residuals = y - share * n
+    variance = learners / (learners - 1) * float(np.sum(residuals * residuals)) / total**2
+    # At p = 0 or 1 every learner's residual is 0 and so is the binomial variance.
+    design_effect = variance / (share * (1 - share) / total) if 0 < share < 1 else None
+    effective = total / max(design_effect or 1.0, 1.0)
+    low, high = _wilson(share, effective, t_critical(learners - 1, coverage))
+    return ClusteredEstimate(
+        left=left,
+        picks=total,
+        learners=learners,
+        share=share,
+        standard_error=math.sqrt(variance),
+        design_effect=design_effect,
+        low=low,
+        high=high,
+    )
+
+
 # -------------------------------------------------------------------------- agreement
 
 
@@ -150,6 +296,9 @@ def _count_table(table: ArrayLike) -> np.ndarray:
 def pairwise_agreement(table: ArrayLike) -> float | None:
     """Mean share of agreeing rater pairs per item (Fleiss' P-bar, unweighted).
 
+    Fleiss 1971, "Measuring nominal scale agreement among many raters", Psychological
+    Bulletin 76(5).
+
     For item ``i`` with ``n_i`` raters::
 
         P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1))
@@ -170,6 +319,40 @@ def pairwise_agreement(table: ArrayLike) -> float | None:
     agreeing_pairs = (counts * (counts - 1)).sum(axis=1)
     all_pairs = raters * (raters - 1)
     return float(np.mean(agreeing_pairs / all_pairs))
+
+
+def bennett_s(table: ArrayLike) -> float | None:
+    """Chance-corrected agreement that does not depend on how the options are named.
+
+    Bennett, Alpert & Goldstein's S (1954, "Communications through limited response
+    questioning", Public Opinion Quarterly 18(3), 303-308) takes the chance that two
+    raters agree as ``1/q`` for ``q`` options, so for a pair of responses::
+
+        S = (P_bar - 1/q) / (1 - 1/q)        = 2 * P_bar - 1   when q = 2
+
+    with ``P_bar`` the :func:`pairwise_agreement` of the table (mean over items with
+    at least two raters of the share of rater pairs that agree). It is the same
+    coefficient as Brennan & Prediger's kappa_n (1981, Educational and Psychological
+    Measurement 41(3)) and Randolph's free-marginal multirater kappa (2005). Why this
+    and not Fleiss' kappa: ``P_bar`` depends on each item's counts only as a set, so
+    swapping which response of a pair is called "A" changes nothing, while Fleiss'
+    ``P_e`` pools the "A" column across pairs and changes with the naming (see
+    :func:`fleiss_kappa`). Chance = 1/2 is also what "picking at random" means for two
+    responses. S = 0 is coin-flip agreement, 1 unanimity on every item, -1 every item
+    split evenly between two raters.
+
+    Returns ``None`` when ``P_bar`` is undefined (no item with two raters). The table
+    needs at least two columns (options).
+    """
+    counts = _count_table(table)
+    options = counts.shape[1]
+    if options < 2:
+        raise ValueError(f"need at least two options (columns), got {options}")
+    observed = pairwise_agreement(counts)
+    if observed is None:
+        return None
+    chance = 1.0 / options
+    return (observed - chance) / (1.0 - chance)
 
 
 def fleiss_kappa(table: ArrayLike) -> float | None:
@@ -199,6 +382,14 @@ def fleiss_kappa(table: ArrayLike) -> float | None:
     Returns ``None`` when kappa is undefined: no item has two raters, or all ratings
     fall in a single category (``P_e = 1``, so 0/0 — even though raters agree).
     Perfect agreement with at least two categories in use gives exactly 1.0.
+
+    Right for categories that mean the same thing on every item (the textbook case),
+    but the class page must not use it for preference pairs: ``p_j`` pools category
+    ``j`` over items, and "A" is only the name the content gives one response of
+    each pair. Six pairs split 27/3 with the favourite always named A give pairwise
+    agreement 81.4 % and kappa = -0.03 (``p_A = 0.9``, so ``P_e = 0.82``); name the
+    favourite B on three of them and, with the same picks, ``P_e = 0.5`` and
+    kappa = 0.63. Use :func:`bennett_s` for pairs.
     """
     counts = _count_table(table)
     raters = counts.sum(axis=1)

@@ -5,11 +5,14 @@ vectors (e.g. concise, hedges, refuses, formal, asks_clarifying, warm, each in
 [0, 1]).  This module turns those picks into everything the page shows:
 
 * per-trait tallies with a plain-language sentence,
-* a Bradley-Terry reward model ``r(y) = w . traits(y)`` fitted to the picks,
+* a Bradley-Terry reward model ``r(y) = w . traits(y)`` fitted to the picks
+  under a Gaussian prior of explicit strength ``lam``, at one strength or at
+  each of :data:`LAMBDA_STEPS`, and a check of what the pairs can tell apart,
 * best-of-n selection with that reward,
 * the exact KL-regularised optimal policy over a prompt's candidates, the DPO
   implicit reward, KL and expected reward (to show how they move with beta),
-* a "constitution" AI labeler that scores pairs with principle weights.
+* a "constitution" AI labeler that scores pairs with principle weights, and
+  its agreement with the learner on the pairs where it has a preference.
 
 Deliberately free of Django: plain data in (dataclasses, sequences, numpy
 arrays), plain data out.  Views load traits/phrases from the database, convert
@@ -17,7 +20,6 @@ them with :func:`trait_vector`, and call these functions.  That keeps the maths
 unit-testable without a database and reusable for a whole class of learners.
 """
 
-import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,19 +31,47 @@ from sklearn.linear_model import LogisticRegression
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Pairs whose trait values differ by at most this much are treated as "not
-#: differing" in the tallies: a 0.05 gap is invisible to a reader, so counting
+#: Trait values are compared on a grid of this many steps per unit (hundredths):
+#: each value is rounded to the grid before two are subtracted, so equal-looking
+#: gaps are equal.  In binary floating point 0.4 - 0.3 > 0.1 but 0.5 - 0.4 < 0.1
+#: (Goldberg, "What every computer scientist should know about floating-point
+#: arithmetic", ACM Computing Surveys 23(1), 1991); on the grid both are 10.
+TRAIT_GRID = 100
+
+#: A pair counts as differing on a trait in the tallies when the gap is at least
+#: this much (gap >= threshold, compared on the grid).  A 0.1 gap is one a
+#: reader can see in the content, so it counts, always; a 0.05 gap does not, as
 #: it would credit the learner with a preference they never expressed.
 DEFAULT_TALLY_THRESHOLD = 0.1
 
-#: Inverse L2 strength for the Bradley-Terry fit (sklearn's ``C``), defined per
-#: *pick* (see :func:`fit_reward_model`).  Six consistent picks are usually
-#: perfectly separable, so the unregularised maximum-likelihood weights would
-#: run off to infinity; ``C = 1`` is a unit-variance Gaussian prior on each
-#: weight, which keeps weights at a readable O(1) scale for six picks (trait
-#: differences are at most 1) while becoming negligible for a class-sized data
-#: set (60,000 picks), where the fit approaches plain maximum likelihood.
-DEFAULT_C = 1.0
+#: L2 strength of the Bradley-Terry fit, per pick: the fit minimises
+#: ``sum_picks -log sigmoid(w . d) + (lam / 2) ||w||^2``, i.e. it is the most
+#: probable ``w`` under a Gaussian prior N(0, 1/lam) on each weight (see
+#: :func:`fit_reward_model`).  Six picks on six independent pairs are always
+#: linearly separable, so without the prior the weights would run off to infinity.
+#:
+#: lam = 0.1 is a prior standard deviation of sqrt(10) = 3.2 per weight, a weakly
+#: informative scale in the sense of Gelman et al., "A weakly informative default
+#: prior distribution for logistic and other regression models", Annals of
+#: Applied Statistics 2(4), 2008.  A pick pattern is *consistent* when some
+#: weight vector ranks every chosen response above its rejected one
+#: (``w . d > 0`` for every pick: the picks are linearly separable); with six
+#: independent pairs all 64 patterns are.  At lam = 0.1 every consistent
+#: learner's model reproduces all their picks: for each of the 64 patterns of
+#: the shipped pairs every pick gets P(chosen) > 0.5 (the lowest is 0.60), with
+#: every |weight| < 3 (a full 0-to-1 trait gap changes the odds at most 20-fold).
+#: It is the strongest of :data:`LAMBDA_STEPS` that does so on the first shipped
+#: pairs too: 0.3 failed 8 of their 64 patterns and passes the current ones
+#: only by 0.003.
+#: The old lam = 1 (scikit-learn's C = 1) let the prior win: on the first pairs
+#: P(own pick) ran 0.47-0.70, and an all-A learner was told their model gave 47 %
+#: to one of their own picks.  For a class-sized fit the prior is negligible.
+DEFAULT_LAMBDA = 0.1
+
+#: Prior strengths a learner can step through, weak to strong (the default among
+#: them): from "the model follows every pick" (0.01, weights up to about 6) to
+#: "the prior flattens everything towards a coin flip" (3).
+LAMBDA_STEPS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
 #: Loss of the all-zero ("coin flip") reward model on any pick: -log(1/2).
 #: Useful on the page as the baseline the learner's fitted loss is compared to.
@@ -183,7 +213,7 @@ class TraitTally:
 
     trait: str
     phrase: str
-    #: Pairs where the two responses differed on this trait by more than the threshold.
+    #: Pairs where the two responses differed on this trait by at least the threshold.
     differing: int
     #: Of those, how many times the learner chose the response with MORE of the trait.
     chose_more: int
@@ -197,6 +227,19 @@ class TraitTally:
     def share_more(self) -> float | None:
         """Fraction of differing pairs where the learner chose more; None if none differed."""
         return self.chose_more / self.differing if self.differing else None
+
+
+def _grid(values: FloatArray) -> npt.NDArray[np.int64]:
+    """Values as whole grid steps (hundredths), rounded to nearest, ties to even."""
+    return np.rint(values * TRAIT_GRID).astype(np.int64)
+
+
+def _on_grid(value: float) -> int | None:
+    """``value`` in whole grid steps, or None if it is not finite or not on the grid."""
+    if not math.isfinite(value):
+        return None
+    steps = round(value * TRAIT_GRID)
+    return steps if math.isclose(steps, value * TRAIT_GRID, abs_tol=1e-6) else None
 
 
 def tally_sentence(phrase: str, chose_more: int, differing: int) -> str:
@@ -218,24 +261,30 @@ def trait_tallies(
 ) -> list[TraitTally]:
     """Count, per trait, how often the learner chose the response with more of it.
 
-    Only pairs where the responses differ by strictly more than ``threshold``
-    count: on a pair where both answers are equally concise, the pick says
-    nothing about conciseness.  ``phrases`` maps each trait to the comparative
-    phrase used in the sentence (``{"concise": "more concise"}``); it comes
-    from the database so copy can change without code changes, and a missing
-    phrase raises rather than rendering a clumsy generated one.
+    A pair counts for a trait when its two responses differ on it by at least
+    ``threshold`` (a gap equal to the threshold counts): on a pair where both
+    answers are equally concise, the pick says nothing about conciseness.
+    Values are compared on the :data:`TRAIT_GRID` (each rounded to the nearest
+    hundredth, ties to even, before subtracting), so 0.4 vs 0.3 and 0.5 vs 0.4
+    are the same 0.1 gap and are counted alike.  ``threshold`` must itself lie
+    on the grid and be at least one step.  ``phrases`` maps each trait to the
+    comparative phrase used in the sentence (``{"concise": "more concise"}``);
+    it comes from the database so copy can change without code changes, and a
+    missing phrase raises rather than rendering a clumsy generated one.
     """
-    if not (math.isfinite(threshold) and threshold >= 0):
-        raise ValueError("threshold must be a finite number >= 0")
+    steps = _on_grid(threshold)
+    if steps is None or steps < 1:
+        raise ValueError(f"threshold must be a multiple of 1/{TRAIT_GRID} and at least one step")
     missing = [name for name in trait_names if name not in phrases]
     if missing:
         raise ValueError(f"missing phrases for traits: {', '.join(missing)}")
-    diffs = _coerce_picks(picks, len(trait_names)).differences
+    p = _coerce_picks(picks, len(trait_names))
+    gaps = _grid(p.chosen) - _grid(p.rejected)
     tallies = []
     for j, name in enumerate(trait_names):
-        column = diffs[:, j]
-        differing = int(np.count_nonzero(np.abs(column) > threshold))
-        chose_more = int(np.count_nonzero(column > threshold))
+        column = gaps[:, j]
+        differing = int(np.count_nonzero(np.abs(column) >= steps))
+        chose_more = int(np.count_nonzero(column >= steps))
         phrase = phrases[name]
         tallies.append(
             TraitTally(
@@ -274,7 +323,8 @@ class RewardModel:
 
     trait_names: tuple[str, ...]
     weights: FloatArray
-    C: float
+    #: The L2 strength (Gaussian prior precision) the weights were fitted with.
+    lam: float
     pick_losses: FloatArray
     #: None when there were no picks (a mean over nothing is undefined).
     mean_loss: float | None
@@ -317,29 +367,43 @@ class RewardModel:
         return _neg_log_sigmoid(p.differences @ self.weights)
 
 
+def _validate_lam(lam: float) -> float:
+    """lam is a prior precision: a positive finite number."""
+    if not (math.isfinite(lam) and lam > 0):
+        raise ValueError("lam must be a finite number > 0")
+    return float(lam)
+
+
 def fit_reward_model(
     picks: Picks | Sequence[Comparison],
     trait_names: Sequence[str],
     *,
-    C: float = DEFAULT_C,
+    lam: float = DEFAULT_LAMBDA,
 ) -> RewardModel:
     """Fit Bradley-Terry weights by L2-regularised logistic regression.
 
-    Bradley-Terry says P(chosen > rejected) = sigmoid(w . d) with
-    d = traits(chosen) - traits(rejected), i.e. logistic regression on d with
-    no intercept and every label 1.  sklearn needs two classes, so each pick is
-    entered twice: (d, 1) and (-d, 0).  Because sigmoid(-z) = 1 - sigmoid(z)
-    both rows carry the same loss; each gets sample weight 1/2 so the data
-    term equals the plain sum over picks and ``C`` keeps its usual meaning
-    (minimise ``C * sum_picks loss + ||w||^2 / 2``).  The mirrored rows also
-    make the problem symmetric, so there is no intercept to learn.
+    Minimises, over the weights ``w``::
+
+        sum_picks -log sigmoid(w . d) + (lam / 2) * ||w||^2
+
+    with ``d = traits(chosen) - traits(rejected)``: the Bradley-Terry loss
+    (Bradley & Terry 1952, Biometrika 39; as a reward model, Christiano et al.
+    2017, arXiv 1706.03741) plus an L2 penalty of strength ``lam``, which is
+    the same as taking the most probable ``w`` under a Gaussian prior
+    N(0, 1/lam) on each weight.  Bradley-Terry is logistic regression on ``d``
+    with no intercept and every label 1; scikit-learn needs two classes, so
+    each pick is entered twice, (d, 1) and (-d, 0), each with sample weight
+    1/2 (sigmoid(-z) = 1 - sigmoid(z), so both rows carry the same loss), and
+    scikit-learn's ``C`` is ``1 / lam`` (it minimises
+    ``C * sum loss + ||w||^2 / 2``).  Its Newton solver, run to a 1e-12
+    tolerance, agrees with :func:`fit_reward_models` to well under 1e-6.
 
     Degenerate input (no picks, no traits, or every pair identical) returns
     zero weights rather than raising: the page can still render the coin-flip
-    model.  See :data:`DEFAULT_C` for why ``C = 1``.
+    model.  See :data:`DEFAULT_LAMBDA` for the default.  Nothing is memoised:
+    the caller stores a learner's fit with their finished session.
     """
-    if not (math.isfinite(C) and C > 0):
-        raise ValueError("C must be a finite number > 0")
+    lam = _validate_lam(lam)
     names = tuple(trait_names)
     p = _coerce_picks(picks, len(names))
     diffs = p.differences
@@ -347,52 +411,44 @@ def fit_reward_model(
     if n == 0 or k == 0 or not np.any(diffs):
         weights = np.zeros(k)
     else:
-        exact = np.ascontiguousarray(diffs, dtype=np.float64)
-        weights = np.array(_fitted_weights(exact.tobytes(), exact.shape, float(C)))
+        weights = _logistic_regression_weights(diffs, lam)
     pick_losses = _neg_log_sigmoid(diffs @ weights)
     mean_loss = float(pick_losses.mean()) if n else None
     return RewardModel(
         trait_names=names,
         weights=weights,
-        C=float(C),
+        lam=lam,
         pick_losses=pick_losses,
         mean_loss=mean_loss,
     )
 
 
-#: Fits remembered per process. The fit is a pure function of the pick differences and
-#: C, and the labeling pages refit the same finished session on every visit (six picks
-#: over a handful of traits give few distinct inputs across a whole class), so the
-#: solver (most of the profile and policy pages' CPU) runs once per distinct input.
-#: Keyed on the exact bytes of the input: never stale, a few hundred bytes per entry.
-FIT_CACHE_SIZE = 2048
-
-
-@functools.lru_cache(maxsize=FIT_CACHE_SIZE)
-def _fitted_weights(diffs: bytes, shape: tuple[int, int], C: float) -> tuple[float, ...]:
-    differences = np.frombuffer(diffs, dtype=np.float64).reshape(shape)
-    n = shape[0]
+def _logistic_regression_weights(differences: FloatArray, lam: float) -> FloatArray:
+    """scikit-learn's fit of the mirrored rows (see :func:`fit_reward_model`)."""
+    n = differences.shape[0]
     features = np.vstack([differences, -differences])
     labels = np.concatenate([np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)])
-    classifier = LogisticRegression(fit_intercept=False, C=C, tol=1e-8, max_iter=1000)
+    classifier = LogisticRegression(
+        fit_intercept=False, C=1.0 / lam, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    )
     classifier.fit(features, labels, sample_weight=np.full(2 * n, 0.5))
-    return tuple(float(w) for w in classifier.coef_[0])
+    return np.array(classifier.coef_[0], dtype=np.float64)
 
 
 def _batched_objective(
-    differences: FloatArray, counts: FloatArray, weights: FloatArray, C: float
+    differences: FloatArray, counts: FloatArray, weights: FloatArray, lam: FloatArray
 ) -> FloatArray:
-    """Per learner: ``C * sum_m counts * -log sigmoid(w . d) + ||w||^2 / 2``."""
+    """Per learner: ``sum_m counts * -log sigmoid(w . d) + (lam / 2) ||w||^2``."""
     margins = np.einsum("lmk,lk->lm", differences, weights)
     data = (counts * _neg_log_sigmoid(margins)).sum(axis=1)
-    return C * data + 0.5 * (weights * weights).sum(axis=1)
+    return data + 0.5 * lam * (weights * weights).sum(axis=1)
 
 
 def fit_reward_models(
     differences: npt.ArrayLike,
     counts: npt.ArrayLike | None = None,
     *,
-    C: float = DEFAULT_C,
+    lam: float | npt.ArrayLike = DEFAULT_LAMBDA,
     tol: float = 1e-12,
     max_iter: int = 100,
 ) -> FloatArray:
@@ -403,16 +459,17 @@ def fit_reward_models(
     up to ``m`` picks per learner.  ``counts`` (``(n_learners, m)``, default all 1)
     weighs each row; 0 marks a missing pick, and a count ``c`` means "this pick, c
     times" — so a whole class can be fitted as ONE learner from a GROUP BY of its
-    picks.  Returns the ``(n_learners, k)`` weights.
+    picks.  ``lam`` is one L2 strength for everyone or one per learner
+    (``(n_learners,)``), which is how :func:`fit_reward_model_steps` fits one
+    learner at several strengths in one go.  Returns the ``(n_learners, k)`` weights.
 
-    Each learner minimises ``C * sum counts * log(1 + exp(-w . d)) + ||w||^2 / 2``.
-    The Hessian ``C * sum counts * s(1 - s) d d^T + I`` is positive definite, so
+    Each learner minimises ``sum counts * log(1 + exp(-w . d)) + (lam / 2) ||w||^2``.
+    The Hessian ``sum counts * s(1 - s) d d^T + lam I`` is positive definite, so
     the minimiser is unique and Newton's method (one ``(k, k)`` solve per learner,
-    batched) with a halving line search converges from w = 0 in a few steps.  A
-    learner with no picks gets zero weights, as in :func:`fit_reward_model`.
+    batched) with a halving line search converges from w = 0 in a few steps
+    (Boyd & Vandenberghe, *Convex Optimization*, 2004, section 9.5).  A learner
+    with no picks gets zero weights, as in :func:`fit_reward_model`.
     """
-    if not (math.isfinite(C) and C > 0):
-        raise ValueError("C must be a finite number > 0")
     d = np.array(differences, dtype=np.float64)
     if d.ndim != 3:
         raise ValueError(f"differences must be (learners, picks, traits), got shape {d.shape}")
@@ -424,33 +481,191 @@ def fit_reward_models(
         raise ValueError("differences and counts must be finite")
     if np.any(c < 0):
         raise ValueError("counts must be >= 0")
+    strengths = np.array(lam, dtype=np.float64)
+    if strengths.ndim not in (0, 1) or (strengths.ndim == 1 and strengths.shape != (n_learners,)):
+        raise ValueError(f"lam must be a number or have shape {(n_learners,)}")
+    if not (np.all(np.isfinite(strengths)) and np.all(strengths > 0)):
+        raise ValueError("lam must be a finite number > 0")
+    strengths = np.broadcast_to(strengths, (n_learners,))
     w = np.zeros((n_learners, k))
     if n_learners == 0 or k == 0:
         return w
     identity = np.eye(k)
-    objective = _batched_objective(d, c, w, C)
+    objective = _batched_objective(d, c, w, strengths)
     for _ in range(max_iter):
         margins = np.einsum("lmk,lk->lm", d, w)
         p_wrong = _sigmoid(-margins)  # 1 - P(chosen)
-        gradient = w - C * np.einsum("lm,lmk->lk", c * p_wrong, d)
+        gradient = strengths[:, None] * w - np.einsum("lm,lmk->lk", c * p_wrong, d)
         curvature = c * p_wrong * (1.0 - p_wrong)
-        hessian = C * np.einsum("lm,lmk,lmj->lkj", curvature, d, d) + identity
+        hessian = (
+            np.einsum("lm,lmk,lmj->lkj", curvature, d, d) + strengths[:, None, None] * identity
+        )
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
         # Halve the step for the learners whose objective would not decrease.
         scale = np.ones(n_learners)
         candidate = w - step
-        new_objective = _batched_objective(d, c, candidate, C)
+        new_objective = _batched_objective(d, c, candidate, strengths)
         for _ in range(40):
             worse = new_objective > objective + 1e-15 * np.abs(objective)
             if not worse.any():
                 break
             scale[worse] /= 2
             candidate[worse] = w[worse] - scale[worse, None] * step[worse]
-            new_objective[worse] = _batched_objective(d[worse], c[worse], candidate[worse], C)
+            new_objective[worse] = _batched_objective(
+                d[worse], c[worse], candidate[worse], strengths[worse]
+            )
         w, objective = candidate, new_objective
         if np.max(np.abs(scale[:, None] * step)) < tol:
             break
     return w
+
+
+def fit_reward_model_steps(
+    picks: Picks | Sequence[Comparison],
+    trait_names: Sequence[str],
+    *,
+    lams: Sequence[float] = LAMBDA_STEPS,
+) -> tuple[RewardModel, ...]:
+    """One learner's reward model at each prior strength in ``lams``, in that order.
+
+    All strengths are fitted together by :func:`fit_reward_models` (Newton,
+    batched over the strengths); each result is the minimiser of the objective
+    in :func:`fit_reward_model` for its ``lam``, which scikit-learn gives too.
+    Meant to be computed once when a session is finished and stored with it,
+    so the page can let the learner move from a weak prior to a strong one.
+    """
+    strengths = [_validate_lam(lam) for lam in lams]
+    names = tuple(trait_names)
+    diffs = _coerce_picks(picks, len(names)).differences
+    n = diffs.shape[0]
+    stacked = np.broadcast_to(diffs, (len(strengths), *diffs.shape))
+    weights = fit_reward_models(stacked, lam=np.array(strengths).reshape(len(strengths)))
+    models = []
+    for lam, w in zip(strengths, weights, strict=True):
+        pick_losses = _neg_log_sigmoid(diffs @ w)
+        models.append(
+            RewardModel(
+                trait_names=names,
+                weights=w,
+                lam=lam,
+                pick_losses=pick_losses,
+                mean_loss=float(pick_losses.mean()) if n else None,
+            )
+        )
+    return tuple(models)
+
+
+# ---------------------------------------------------------------------------
+# (b2) What a pair set can tell apart
+# ---------------------------------------------------------------------------
+
+#: A direction in weight space whose singular value is below the largest one
+#: divided by this is one the picks barely see.  Belsley, Kuh & Welsch
+#: (*Regression Diagnostics*, Wiley 1980, ch. 3) read condition indexes near 10
+#: as where weak dependencies between columns start to show in the estimates,
+#: and 30 or more as strong ones; we warn from the first.  Near w = 0 the
+#: Bradley-Terry Fisher information is ``D^T D / 4``, so such a direction
+#: carries under 1/100 of the information of the best one.
+DEFAULT_MAX_CONDITION = 10.0
+
+#: A trait is poorly determined when at least this share of its unit vector's
+#: squared length lies in the weak directions (its weight can slide by half a
+#: unit or more while the picks barely notice).
+_WEAK_SHARE = 0.25
+
+#: Two poorly determined traits are confounded when the weak directions couple
+#: them with at least this correlation (|P_jl| / sqrt(P_jj P_ll) of the
+#: projector P onto the weak directions): they slide together, not separately.
+_COUPLING = 0.5
+
+
+@dataclass(frozen=True)
+class DesignCheck:
+    """What a set of pairs' trait differences can and cannot tell apart.
+
+    ``confounded`` groups traits whose weights the pairs cannot separate from
+    each other ("your six pairs cannot tell formal from warm"); ``invisible``
+    lists traits the pairs barely vary at all, on their own.  Both are empty
+    for a well-conditioned design.
+    """
+
+    #: Largest over smallest singular value of the pairs x traits matrix; inf
+    #: when it is rank-deficient (fewer independent pairs than traits).
+    condition_number: float
+    #: All ``k`` singular values, largest first (zeros when pairs < traits).
+    singular_values: tuple[float, ...]
+    confounded: tuple[tuple[str, ...], ...]
+    invisible: tuple[str, ...]
+
+
+def design_check(
+    differences: npt.ArrayLike,
+    trait_names: Sequence[str],
+    *,
+    max_condition: float = DEFAULT_MAX_CONDITION,
+) -> DesignCheck:
+    """Condition number and confounded trait groups of a pair design.
+
+    ``differences`` is the ``(pairs, traits)`` matrix ``D`` of trait values
+    A - B (a learner's picks only flip row signs, which changes nothing here).
+    Every pick's Bradley-Terry margin is ``D w``, so a weight direction ``v``
+    with ``D v`` near 0 moves no margin: the picks cannot say how much of it
+    the learner has.  With the SVD ``D = U S V^T`` (Golub & Van Loan, *Matrix
+    Computations*, 4th ed., section 2.4), those are the right singular vectors
+    whose singular value is below ``s_max / max_condition`` (including the
+    null space when there are fewer pairs than traits).
+
+    Let ``P`` project onto them.  Trait ``j`` is poorly determined when
+    ``P_jj >= 1/4``; two poorly determined traits are confounded when
+    ``|P_jl| >= sqrt(P_jj P_ll) / 2``; groups are the connected components
+    (a trait alone in its group is ``invisible``).  ``P`` does not depend on
+    which basis the SVD picks for repeated singular values, so two traits
+    that are each never varied come out as two invisible traits, not as one
+    confounded pair.  Trait values share one 0-1 scale, so columns are not
+    rescaled (Belsley et al. scale to unit length because their columns have
+    different units; here that would hide a trait the pairs barely vary).
+    """
+    names = tuple(trait_names)
+    d = _matrix(differences, "differences")
+    if d.shape[1] != len(names):
+        raise ValueError(f"differences have {d.shape[1]} traits but {len(names)} names were given")
+    if not names:
+        raise ValueError("need at least one trait")
+    if not (math.isfinite(max_condition) and max_condition > 1):
+        raise ValueError("max_condition must be a finite number > 1")
+    k = len(names)
+    _, values, vt = np.linalg.svd(d if d.size else np.zeros((1, k)), full_matrices=True)
+    singular = np.zeros(k)
+    singular[: values.size] = values
+    top = float(singular[0])
+    tiny = top * max(d.shape) * np.finfo(np.float64).eps
+    rank_deficient = top == 0.0 or singular[-1] <= tiny
+    condition = math.inf if rank_deficient else top / float(singular[-1])
+    weak = (singular <= tiny) | (singular < top / max_condition)
+    projector = vt[weak].T @ vt[weak]
+    share = np.diag(projector)
+    poor = [j for j in range(k) if share[j] >= _WEAK_SHARE]
+    group_of = {j: j for j in poor}
+
+    def root(j: int) -> int:
+        while group_of[j] != j:
+            j = group_of[j]
+        return j
+
+    for a, j in enumerate(poor):
+        for m in poor[a + 1 :]:
+            if abs(projector[j, m]) >= _COUPLING * math.sqrt(share[j] * share[m]):
+                group_of[root(m)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for j in poor:
+        groups.setdefault(root(j), []).append(j)
+    members = sorted(groups.values())
+    return DesignCheck(
+        condition_number=condition,
+        singular_values=tuple(float(v) for v in singular),
+        confounded=tuple(tuple(names[j] for j in g) for g in members if len(g) > 1),
+        invisible=tuple(names[g[0]] for g in members if len(g) == 1),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -487,6 +702,21 @@ def rank_candidates(model: RewardModel, candidates_traits: npt.ArrayLike) -> lis
 def best_of_n(model: RewardModel, candidates_traits: npt.ArrayLike) -> int:
     """Index of the candidate best-of-n sampling would return (first one on ties)."""
     return rank_candidates(model, candidates_traits)[0].index
+
+
+def reward_spread(model: RewardModel, candidates_traits: npt.ArrayLike) -> float:
+    """How wide the learner's rewards are on one prompt: max - min over its candidates.
+
+    Only reward differences matter downstream: the KL-regularised optimum is
+    pi*(y) = pi_ref(y) exp(r(y) / beta) / Z (Rafailov et al., "Direct Preference
+    Optimization", arXiv 2305.18290, eq. 4), so it can shift the odds between
+    two candidates by at most a factor exp(spread / beta).  The page shows
+    this figure for the learner's own model instead of a general claim.
+    """
+    rewards = model.rewards(candidates_traits)
+    if rewards.size == 0:
+        raise ValueError("need at least one candidate")
+    return float(rewards.max() - rewards.min())
 
 
 # ---------------------------------------------------------------------------
@@ -715,11 +945,52 @@ def constitution_label(
     return labels
 
 
-def agreement(learner_sides: Sequence[Side | str], ai_sides: Sequence[Side | str]) -> int:
-    """How many pairs the learner and the AI labeler picked the same side on."""
-    if len(learner_sides) != len(ai_sides):
-        raise ValueError("learner_sides and ai_sides must have the same length")
-    return sum(Side(a) == Side(b) for a, b in zip(learner_sides, ai_sides, strict=True))
+@dataclass(frozen=True)
+class AgreementCount:
+    """How often the learner and the AI labeler picked the same response.
+
+    A tie is a pair on which the constitution has no preference; the labeler's
+    ``Side.FIRST`` there is a tie-break, not an opinion, so it can neither agree
+    nor disagree with the learner.  Ties are therefore left out of numerator and
+    denominator alike and reported on their own, as Zheng et al. report judge
+    agreement "without tie" beside the count of ties ("Judging LLM-as-a-Judge
+    with MT-Bench and Chatbot Arena", arXiv 2306.05685, section 4.2).
+    """
+
+    #: Decided pairs on which the learner picked the labeler's side.
+    agreed: int
+    #: Pairs on which the labeler had a preference (not tied).
+    decided: int
+    #: Pairs on which the labeler's scores tied; in neither count above.
+    ties: int
+
+    @property
+    def disagreed(self) -> int:
+        return self.decided - self.agreed
+
+    @property
+    def share(self) -> float | None:
+        """``agreed / decided``; None when the labeler tied on every pair."""
+        return self.agreed / self.decided if self.decided else None
+
+
+def ai_agreement(learner_sides: Sequence[Side | str], labels: Sequence[AILabel]) -> AgreementCount:
+    """Compare the learner's sides with the AI labeler's, leaving tied pairs out.
+
+    A learner who always picked the first response, under a principle that
+    ties on five of six pairs, agrees "on k of 1, 5 tied", never "6 of 6".
+    """
+    if len(learner_sides) != len(labels):
+        raise ValueError("learner_sides and labels must have the same length")
+    agreed = decided = ties = 0
+    for side, label in zip(learner_sides, labels, strict=True):
+        picked = Side(side)
+        if label.tie:
+            ties += 1
+            continue
+        decided += 1
+        agreed += picked == Side(label.side)
+    return AgreementCount(agreed=agreed, decided=decided, ties=ties)
 
 
 def picks_from_sides(

@@ -8,12 +8,15 @@ import pytest
 
 from labeling.reward import (
     COIN_FLIP_LOSS,
+    DEFAULT_LAMBDA,
+    AgreementCount,
     AILabel,
     Comparison,
     Picks,
     ResponsePair,
+    RewardModel,
     Side,
-    agreement,
+    ai_agreement,
     best_of_n,
     beta_sweep,
     constitution_label,
@@ -26,6 +29,7 @@ from labeling.reward import (
     optimal_policy,
     picks_from_sides,
     rank_candidates,
+    reward_spread,
     trait_tallies,
     trait_vector,
 )
@@ -81,7 +85,7 @@ def test_tallies_for_hand_made_picks_give_exact_counts_and_sentences():
     picks = [
         # concise +0.5, formal -0.5, warm equal
         Comparison(chosen=[0.75, 0.25, 0.5], rejected=[0.25, 0.75, 0.5]),
-        # concise +0.5, formal +0.25 exactly at the threshold (not counted), warm equal
+        # concise +0.5, formal +0.25 exactly at the threshold (counted), warm equal
         Comparison(chosen=[0.75, 0.75, 0.5], rejected=[0.25, 0.5, 0.5]),
         # concise equal, formal -0.5, warm equal
         Comparison(chosen=[0.5, 0.0, 0.5], rejected=[0.5, 0.5, 0.5]),
@@ -91,16 +95,39 @@ def test_tallies_for_hand_made_picks_give_exact_counts_and_sentences():
 
     assert [(t.trait, t.differing, t.chose_more, t.chose_less) for t in tallies] == [
         ("concise", 2, 2, 0),
-        ("formal", 2, 0, 2),
+        ("formal", 3, 1, 2),
         ("warm", 0, 0, 0),
     ]
     assert [t.sentence for t in tallies] == [
         "You chose the more concise answer in 2 of 2 pairs where they differed.",
-        "You chose the more formal answer in 0 of 2 pairs where they differed.",
+        "You chose the more formal answer in 1 of 3 pairs where they differed.",
         "No pair differed on this trait.",
     ]
     assert tallies[0].share_more == 1.0
     assert tallies[2].share_more is None
+
+
+def test_tallies_treat_equal_looking_gaps_alike_despite_floating_point():
+    """0.4 - 0.3 > 0.1 but 0.5 - 0.4 < 0.1 in binary floating point; both are a 0.1
+    gap on the page, so both pairs count, and a gap just under 0.1 counts in neither."""
+    assert 0.4 - 0.3 > 0.1 > 0.5 - 0.4  # the trap the grid avoids
+    picks = [
+        Comparison(chosen=[0.4], rejected=[0.3]),
+        Comparison(chosen=[0.5], rejected=[0.4]),
+        Comparison(chosen=[0.3], rejected=[0.4]),
+        Comparison(chosen=[0.4], rejected=[0.5]),
+        Comparison(chosen=[0.59], rejected=[0.5]),
+    ]
+
+    (tally,) = trait_tallies(picks, ["formal"], phrases={"formal": "more formal"})
+
+    assert (tally.differing, tally.chose_more, tally.chose_less) == (4, 2, 2)
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.1, 0.105, math.nan])
+def test_tallies_refuse_a_threshold_off_the_hundredths_grid(threshold):
+    with pytest.raises(ValueError, match="threshold"):
+        trait_tallies([], ["warm"], phrases={"warm": "warmer"}, threshold=threshold)
 
 
 def test_tally_sentence_uses_singular_pair_for_one_differing_pair():
@@ -165,10 +192,11 @@ def test_fit_accepts_comparison_list_and_matrices_alike():
     assert np.allclose(from_list.weights, from_matrices.weights)
 
 
-def test_refitting_the_same_picks_reuses_the_fit_and_gives_the_same_model(monkeypatch):
+def test_every_fit_runs_the_solver_because_fits_are_stored_by_the_caller(monkeypatch):
+    """No per-process memo: a finished session's fit is computed once and stored in
+    the database, so a cache here would only hold stale copies and memory."""
     from labeling import reward
 
-    reward._fitted_weights.cache_clear()
     solver_runs = []
     real_fit = reward.LogisticRegression.fit
 
@@ -180,15 +208,11 @@ def test_refitting_the_same_picks_reuses_the_fit_and_gives_the_same_model(monkey
 
     first = fit_reward_model(concise_picks(), TRAITS)
     again = fit_reward_model(concise_picks(), TRAITS)
-    assert len(solver_runs) == 1
-    assert np.array_equal(first.weights, again.weights)
-    assert first.mean_loss == again.mean_loss
 
-    fit_reward_model(concise_picks(), TRAITS, C=4.0)
-    mirrored = fit_reward_model(
-        Picks(CONCISE_REJECTED, CONCISE_CHOSEN), TRAITS
-    )  # other input: fitted anew, and not the cached answer
-    assert len(solver_runs) == 3
+    assert len(solver_runs) == 2
+    assert np.array_equal(first.weights, again.weights)
+    assert not hasattr(reward, "_fitted_weights")
+    mirrored = fit_reward_model(Picks(CONCISE_REJECTED, CONCISE_CHOSEN), TRAITS)
     assert np.allclose(mirrored.weights, -first.weights)
 
 
@@ -228,11 +252,32 @@ def test_pick_loss_matches_minus_log_sigmoid_by_hand():
     assert np.allclose(model.losses(concise_picks()), model.pick_losses)
 
 
-def test_larger_c_means_weaker_regularisation_and_larger_weights():
-    gentle = fit_reward_model(concise_picks(), TRAITS, C=10.0)
+def test_smaller_lambda_means_a_weaker_prior_and_larger_weights():
+    gentle = fit_reward_model(concise_picks(), TRAITS, lam=0.01)
     default = fit_reward_model(concise_picks(), TRAITS)
 
+    assert default.lam == DEFAULT_LAMBDA
+    assert gentle.lam == 0.01
     assert np.linalg.norm(gentle.weights) > np.linalg.norm(default.weights)
+
+
+def test_fit_minimises_the_stated_objective_with_lambda():
+    """The docstring's objective, checked directly: at the fitted weights its
+    gradient sum_picks -(1 - sigmoid(w . d)) d + lam w is zero."""
+    lam = 0.3
+    model = fit_reward_model(concise_picks(), TRAITS, lam=lam)
+    d = CONCISE_CHOSEN - CONCISE_REJECTED
+    p_wrong = 1.0 / (1.0 + np.exp(d @ model.weights))
+
+    gradient = -(p_wrong[:, None] * d).sum(axis=0) + lam * model.weights
+
+    assert np.abs(gradient).max() < 1e-8
+
+
+@pytest.mark.parametrize("lam", [0.0, -1.0, math.inf, math.nan])
+def test_fit_refuses_a_non_positive_or_non_finite_lambda(lam):
+    with pytest.raises(ValueError, match="lam"):
+        fit_reward_model(concise_picks(), TRAITS, lam=lam)
 
 
 def test_zero_picks_give_zero_weights_without_error():
@@ -297,6 +342,34 @@ def test_best_of_n_breaks_ties_by_first_index():
     model = fit_reward_model([], TRAITS)  # all rewards 0
 
     assert best_of_n(model, np.eye(len(TRAITS))[:3]) == 0
+
+
+def test_reward_spread_is_max_minus_min_reward_by_hand():
+    model = RewardModel(
+        trait_names=("concise", "warm"),
+        weights=[1.0, -2.0],
+        lam=DEFAULT_LAMBDA,
+        pick_losses=[],
+        mean_loss=None,
+    )
+    # rewards: 0.5 - 0.2 = 0.3;  0.2 - 0.8 = -0.6;  0.9 - 0.0 = 0.9  ->  0.9 - (-0.6) = 1.5
+    candidates = [[0.5, 0.1], [0.2, 0.4], [0.9, 0.0]]
+
+    assert reward_spread(model, candidates) == pytest.approx(1.5)
+    assert reward_spread(model, [[0.5, 0.1]]) == 0.0
+    with pytest.raises(ValueError):
+        reward_spread(model, np.empty((0, 2)))
+
+
+@pytest.mark.parametrize("beta", [0.1, 1.0])
+def test_reward_spread_over_beta_is_the_largest_log_odds_shift_of_the_optimal_policy(beta):
+    model = fit_reward_model(concise_picks(), TRAITS)
+    candidates = np.vstack([CONCISE_CHOSEN[:2], CONCISE_REJECTED[:2]])
+    pi_ref = np.array([0.1, 0.4, 0.3, 0.2])
+
+    shift = np.log(optimal_policy(pi_ref, model.rewards(candidates), beta) / pi_ref)
+
+    assert shift.max() - shift.min() == pytest.approx(reward_spread(model, candidates) / beta)
 
 
 # --- (d) KL-regularised optimum ----------------------------------------------
@@ -403,13 +476,51 @@ def test_constitution_labeler_picks_the_higher_weighted_side_and_first_on_ties()
     assert isinstance(labels[0], AILabel)
 
 
-def test_agreement_counts_matching_sides():
-    ai = [Side.FIRST, Side.SECOND, Side.FIRST]
+def test_ai_agreement_counts_matching_sides_on_decided_pairs():
+    labels = [
+        AILabel(side=Side.FIRST, first_score=1.0, second_score=0.0, tie=False),
+        AILabel(side=Side.SECOND, first_score=0.0, second_score=1.0, tie=False),
+        AILabel(side=Side.FIRST, first_score=0.5, second_score=0.0, tie=False),
+    ]
 
-    assert agreement(["first", "first", "first"], ai) == 2
-    assert agreement(ai, ai) == 3
+    assert ai_agreement(["first", "first", "first"], labels) == AgreementCount(
+        agreed=2, decided=3, ties=0
+    )
+    assert ai_agreement([label.side for label in labels], labels).agreed == 3
     with pytest.raises(ValueError):
-        agreement(["first"], ai)
+        ai_agreement(["first"], labels)
+
+
+def test_ai_agreement_leaves_tied_pairs_out_of_both_counts():
+    """An always-left learner and a principle that ties on five of six pairs: the five
+    tie-breaks to FIRST must not read as five agreements ("6 of 6")."""
+    names = ("concise", "refuses")
+    weights = constitution_weights([{"refuses": 1.0}], names)
+    pairs = [ResponsePair(first=[0.9, 0.0], second=[0.2, 0.0]) for _ in range(5)]
+    pairs.append(ResponsePair(first=[0.5, 0.9], second=[0.5, 0.1]))  # refuses differs here only
+    labels = constitution_label(pairs, weights)
+    always_first = [Side.FIRST] * 6
+
+    count = ai_agreement(always_first, labels)
+
+    assert [label.tie for label in labels] == [True] * 5 + [False]
+    assert count == AgreementCount(agreed=1, decided=1, ties=5)
+    assert (count.disagreed, count.share) == (0, 1.0)
+
+
+def test_ai_agreement_share_is_none_when_every_pair_tied():
+    tie = AILabel(side=Side.FIRST, first_score=0.0, second_score=0.0, tie=True)
+
+    count = ai_agreement([Side.SECOND, Side.FIRST], [tie, tie])
+
+    assert count == AgreementCount(agreed=0, decided=0, ties=2)
+    assert count.share is None
+
+
+def test_the_tie_counting_agreement_function_is_gone():
+    from labeling import reward
+
+    assert not hasattr(reward, "agreement")
 
 
 def test_picks_from_sides_orders_chosen_and_rejected():

@@ -7,14 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from labeling.reward import Picks, fit_reward_model, fit_reward_models
+from labeling.reward import LAMBDA_STEPS, Picks, fit_reward_model, fit_reward_models
 
 NAMES = ["t0", "t1", "t2", "t3", "t4", "t5"]
 
 
-def sklearn_weights(differences: np.ndarray) -> np.ndarray:
+def sklearn_weights(differences: np.ndarray, **kwargs) -> np.ndarray:
     picks = Picks(differences, np.zeros_like(differences))
-    return fit_reward_model(picks, NAMES[: differences.shape[1]]).weights
+    return fit_reward_model(picks, NAMES[: differences.shape[1]], **kwargs).weights
 
 
 def test_batched_fit_matches_sklearn_per_learner_on_random_data():
@@ -46,6 +46,15 @@ def test_counts_mean_repeated_picks():
     assert np.abs(batched - sklearn_weights(listed)).max() < 1e-6
 
 
+def test_each_learner_can_have_its_own_lambda():
+    rng = np.random.default_rng(11)
+    differences = rng.uniform(-1, 1, size=(len(LAMBDA_STEPS), 6, 6))
+    batched = fit_reward_models(differences, lam=np.array(LAMBDA_STEPS))
+    for learner, lam in enumerate(LAMBDA_STEPS):
+        expected = sklearn_weights(differences[learner], lam=lam)
+        assert np.abs(batched[learner] - expected).max() < 1e-6
+
+
 def test_learner_without_picks_gets_zero_weights():
     differences = np.zeros((2, 6, 6))
     differences[1, 0, 0] = 1.0
@@ -70,6 +79,12 @@ def test_empty_class_gives_empty_weights():
 def test_bad_input_is_refused(differences, counts):
     with pytest.raises(ValueError):
         fit_reward_models(differences, counts)
+
+
+@pytest.mark.parametrize("lam", [0.0, -1.0, np.inf, [0.1, 0.1, 0.1], [[0.1, 0.1]]])
+def test_bad_lambda_is_refused(lam):
+    with pytest.raises(ValueError, match="lam"):
+        fit_reward_models(np.zeros((2, 6, 6)), lam=lam)
 
 
 def test_ten_thousand_learners_fit_in_well_under_a_second_each_batch():
