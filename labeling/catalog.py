@@ -82,10 +82,11 @@ def principles() -> list[Principle]:
 
 @content_accessor
 def fit_inputs_key() -> str:
-    """A fingerprint of everything a learner's reward-model fit depends on: the trait
-    list and every pair's response traits. A stored fit made under another fingerprint
-    is derived again (see `labeling.fits`); editing a quiz question, say, changes the
-    content version but not this."""
+    """A fingerprint of everything a learner's stored fit depends on: the trait list,
+    every pair's response traits and the held-out candidates (their traits and reference
+    probabilities). A stored fit made under another fingerprint is derived again (see
+    `labeling.fits`); editing a quiz question, say, changes the content version but not
+    this."""
     space = trait_space()
     data = {
         "traits": space.slugs,
@@ -93,6 +94,16 @@ def fit_inputs_key() -> str:
             str(pk): {key: space.vector(r.traits).tolist() for key, r in p.responses.items()}
             for pk, p in pairs().items()
         },
+        "heldout": [
+            [
+                prompt.pk,
+                [
+                    [c.pk, c.ref_prob, space.vector(c.traits).tolist()]
+                    for c in prompt.candidate_list
+                ],
+            ]
+            for prompt in heldout_prompts()
+        ],  # fmt: skip
     }
     encoded = json.dumps(data, sort_keys=True).encode()
     return hashlib.blake2b(encoded, digest_size=16).hexdigest()

@@ -229,7 +229,7 @@ def class_preferences(*, classroom: Classroom) -> ClassPreferences:
     class_model = reward.RewardModel(
         trait_names=tuple(space.slugs),
         weights=class_weights,
-        C=reward.DEFAULT_C,
+        lam=reward.DEFAULT_LAMBDA,
         pick_losses=np.empty(0),
         mean_loss=None,
     )

@@ -346,6 +346,9 @@ class RewardFit(models.Model):
     inputs_key = models.CharField(max_length=64)
     items = models.JSONField(help_text="[{pair, position, left, chosen}] in the order shown.")
     weights = models.JSONField(help_text="One list of trait weights per prior strength.")
+    figures = models.JSONField(
+        default=dict, help_text="Every figure the profile and policy pages show."
+    )
     traits = models.JSONField(help_text="Trait slugs, in the order of the weights.")
     fitted_at = models.DateTimeField(default=timezone.now)
 
@@ -362,7 +365,10 @@ class ClassPickTally(models.Model):
         "courseware.Classroom", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     finished = models.PositiveIntegerField(default=0)
-    counts = models.JSONField(default=dict, help_text='{"<pair id>:<a|b>": learners}')
+    counts = models.JSONField(
+        default=dict,
+        help_text='{"finished": learners, "picks": {"<pair id>:<a|b>": learners}}',
+    )
     refreshed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import catalog, charts, reward
-from .models import Candidate, HeldOutPrompt
+from .fits import BETAS, model_at, policy_table
+from .models import Candidate, HeldOutPrompt, RewardFit
 
-#: The beta control's stops: log-spaced, and including InstructGPT's 0.02 and DPO's 0.1.
-BETAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
-DEFAULT_BETA_INDEX = 3  # 0.1, DPO's default
+DEFAULT_BETA_INDEX = BETAS.index(0.1)  # DPO's default
 
 
 @dataclass
@@ -93,32 +92,29 @@ def beta_index(raw: str | None) -> int:
 
 
 def policy_view(
-    *, model: reward.RewardModel | None, prompt_slug: str | None, beta_index: int
+    *, fit: RewardFit | None, prompt_slug: str | None, beta_index: int
 ) -> PolicyView | None:
-    """pi* for one held-out prompt at one beta; `model` None means the learner has no
-    finished session yet (zero reward: pi* is pi_ref)."""
+    """pi* for one held-out prompt at one beta, read from the learner's stored fit; `fit`
+    None means the learner has no finished session yet (zero reward: pi* is pi_ref)."""
     prompts = catalog.heldout_prompts()
     if not prompts:
         return None
-    space = catalog.trait_space()
     prompt = next((p for p in prompts if p.slug == prompt_slug), prompts[0])
-    has_profile = model is not None
-    if model is None:
-        model = reward.fit_reward_model([], space.slugs)
-    beta = BETAS[beta_index]
     candidates = prompt.candidate_list
-    pi_ref = np.array([c.ref_prob for c in candidates])
-    pi_ref = pi_ref / pi_ref.sum()  # tolerate admin rounding (validated to 1e-3)
-    rewards = model.rewards(np.stack([space.vector(c.traits) for c in candidates]))
-    pi_star = reward.optimal_policy(pi_ref, rewards, beta)
-    implicit = reward.dpo_implicit_reward(pi_star, pi_ref, beta)
+    if fit is not None:
+        model = model_at(fit, reward.DEFAULT_LAMBDA)
+        table = fit.figures["policy"][str(prompt.pk)]
+    else:
+        model = reward.fit_reward_model([], catalog.trait_space().slugs)
+        table = policy_table(prompt, np.zeros(len(candidates)))
+    row = table["betas"][beta_index]
     bars = [
         PolicyBar(
             candidate=c,
-            reward=float(rewards[i]),
-            pi_ref=float(pi_ref[i]),
-            pi_star=float(pi_star[i]),
-            implicit_reward=float(implicit[i]),
+            reward=table["rewards"][i],
+            pi_ref=table["pi_ref"][i],
+            pi_star=row["pi"][i],
+            implicit_reward=row["implicit"][i],
             y=i * charts.POLICY_ROW,
         )
         for i, c in enumerate(candidates)
@@ -126,14 +122,14 @@ def policy_view(
     return PolicyView(
         prompts=prompts,
         prompt=prompt,
-        beta=beta,
+        beta=BETAS[beta_index],
         beta_index=beta_index,
         bars=bars,
-        expected_reward=reward.expected_reward(pi_star, rewards),
-        reference_reward=reward.expected_reward(pi_ref, rewards),
-        kl=reward.kl_divergence(pi_star, pi_ref),
-        log_z=reward.log_partition(pi_ref, rewards, beta),
-        has_profile=has_profile,
+        expected_reward=row["expected"],
+        reference_reward=table["reference"],
+        kl=row["kl"],
+        log_z=row["log_z"],
+        has_profile=fit is not None,
         model=model,
         chart=charts.policy_chart(len(bars)),
     )

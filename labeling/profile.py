@@ -3,13 +3,11 @@ model trained on those picks would choose. Read from the stored fit (labeling.fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import catalog, charts, reward
-from .fits import FitItem, LearnerFit, comparisons
+from .fits import FitItem, LearnerFit, model_at
 from .models import Candidate, HeldOutPrompt, Response, Trait
 
 #: Class agreement is shown only when this many classmates have finished: with
@@ -80,80 +78,84 @@ class Profile:
         return sum(r.loss for r in self.rows) / len(self.rows) if self.rows else None
 
 
-def heldout_choices(
-    model: reward.RewardModel, prompts: Sequence[HeldOutPrompt]
-) -> list[HeldOutChoice]:
-    space = catalog.trait_space()
-    choices = []
-    for prompt in prompts:
-        candidates = prompt.candidate_list
-        matrix = np.stack([space.vector(c.traits) for c in candidates])
-        ranked = reward.rank_candidates(model, matrix)
-        rewards = [0.0] * len(candidates)
-        for r in ranked:
-            rewards[r.index] = r.reward
-        choices.append(
-            HeldOutChoice(
-                prompt=prompt,
-                candidates=candidates,
-                rewards=rewards,
-                best=candidates[ranked[0].index],
-                reference_favourite=max(candidates, key=lambda c: c.ref_prob),
-            )
-        )
-    return choices
-
-
 def _classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
-    """Finished classmates and their picks per (pair, response), the learner's own
-    latest picks taken out of the class tally."""
-    if not learner.class_counts:
-        return max(learner.class_finished - 1, 0), {}
+    """Finished classmates and their picks per (pair, response): the class tally with the
+    learner's own latest picks taken out."""
+    tally = learner.class_counts or {}
+    finished = max(int(tally.get("finished", 0)) - 1, 0)
     counts = {}
-    for key, n in learner.class_counts.items():
+    for key, n in tally.get("picks", {}).items():
         pair_id, chosen = key.split(":")
         counts[int(pair_id), chosen] = n
     for item in learner.items:
         if item.chosen is not None and (item.pair_id, item.chosen) in counts:
             counts[item.pair_id, item.chosen] = max(counts[item.pair_id, item.chosen] - 1, 0)
-    return max(learner.class_finished - 1, 0), counts
+    return finished, counts
 
 
-def learner_profile(learner: LearnerFit) -> Profile:
+def _loss(margin: float) -> float:
+    """-log sigmoid(margin), without overflow."""
+    return math.log1p(math.exp(-margin)) if margin > -30 else -margin
+
+
+def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) -> Profile:
+    """Everything the profile page shows, read from the stored fit (no fitting here)."""
     space, pairs = catalog.trait_space(), catalog.pairs()
-    model = learner.model
-    picked = [
-        i for i in learner.items if i.chosen and i.pair_id in pairs and pairs[i.pair_id].complete
+    fit = learner.fit
+    figures = fit.figures
+    model = model_at(fit, lam)
+    stored = figures["models"][reward.LAMBDA_STEPS.index(lam)]
+    tallies = [
+        reward.TraitTally(
+            trait=trait.slug,
+            phrase=trait.phrase,
+            differing=differing,
+            chose_more=chose_more,
+            sentence=reward.tally_sentence(trait.phrase, chose_more, differing),
+        )
+        for trait, (differing, chose_more) in zip(space.traits, figures["tallies"], strict=True)
     ]
-    tallies = reward.trait_tallies(comparisons(picked), space.slugs, phrases=space.phrases)
     finished, counts = _classmates(learner)
     shown = finished >= CLASS_MIN_FINISHED
+    items = {i.pair_id: i for i in learner.items}
     rows = []
-    for item in picked:
-        responses = pairs[item.pair_id].responses
-        chosen, rejected = responses[item.chosen], responses[item.rejected]
-        rc = model.reward(space.vector(chosen.traits))
-        rr = model.reward(space.vector(rejected.traits))
+    for pair_id, (rc, rr) in zip(figures["picked"], stored["picks"], strict=True):
+        item, responses = items[pair_id], pairs[pair_id].responses
         row = PickRow(
-            item=ProfileItem(fit_item=item, chosen=chosen, rejected=rejected),
+            item=ProfileItem(
+                fit_item=item, chosen=responses[item.chosen], rejected=responses[item.rejected]
+            ),
             reward_chosen=rc,
             reward_rejected=rr,
-            loss=float(np.logaddexp(0.0, -(rc - rr))),
-            probability=float(1 / (1 + np.exp(-(rc - rr)))),
+            loss=_loss(rc - rr),
+            probability=1 / (1 + math.exp(-(rc - rr))) if rc - rr > -30 else 0.0,
         )
         if shown:
-            same = counts.get((item.pair_id, item.chosen), 0)
-            other = counts.get((item.pair_id, item.rejected), 0)
+            same = counts.get((pair_id, item.chosen), 0)
+            other = counts.get((pair_id, item.rejected), 0)
             row.class_total = same + other
             row.class_share = same / row.class_total if row.class_total else None
         rows.append(row)
+    heldout = []
+    for prompt, rewards in zip(catalog.heldout_prompts(), stored["heldout"], strict=True):
+        candidates = prompt.candidate_list
+        best = max(range(len(rewards)), key=lambda i: (rewards[i], -i))
+        heldout.append(
+            HeldOutChoice(
+                prompt=prompt,
+                candidates=candidates,
+                rewards=rewards,
+                best=candidates[best],
+                reference_favourite=max(candidates, key=lambda c: c.ref_prob),
+            )
+        )
     return Profile(
         traits=space.traits,
         model=model,
         tallies=tallies,
         rows=rows,
         bars=charts.weight_bars(space.traits, model.weights_by_trait()),
-        heldout=heldout_choices(model, catalog.heldout_prompts()),
+        heldout=heldout,
         class_finished=finished,
         class_shown=shown,
         chart=charts.weight_chart(len(space.traits)),

@@ -19,7 +19,8 @@ class RlaifRow:
 
     @property
     def agrees(self) -> bool:
-        return self.item.picked_side == self.ai_side
+        """Whether the learner picked the labeler's side; a tie is no pick at all."""
+        return not self.tie and self.item.picked_side == self.ai_side
 
     @property
     def ai_choice(self) -> Response:
@@ -31,7 +32,7 @@ class RlaifView:
     principles: list[Principle]
     chosen: list[Principle]
     rows: list[RlaifRow]
-    agreement: int
+    agreement: reward.AgreementCount | None
     has_session: bool
 
 
@@ -40,7 +41,7 @@ def rlaif_view(*, learner: LearnerFit, principle_slugs: Sequence[str]) -> RlaifV
     wanted = set(principle_slugs)
     chosen = [p for p in principles if p.slug in wanted]
     if not learner.finished or not chosen:
-        return RlaifView(principles, chosen, [], 0, learner.finished)
+        return RlaifView(principles, chosen, [], None, learner.finished)
     items = shown_items(
         (i.pair_id, i.position, i.left, None if i.chosen is None else i.chosen == i.left)
         for i in learner.items
@@ -64,11 +65,11 @@ def rlaif_view(*, learner: LearnerFit, principle_slugs: Sequence[str]) -> RlaifV
         )
         for item, label in zip(items, labels, strict=True)
     ]
-    agreed = reward.agreement(
+    agreed = reward.ai_agreement(
         [
             reward.Side.FIRST if i.picked_side == ScreenSide.LEFT else reward.Side.SECOND
             for i in items
         ],
-        [label.side for label in labels],
+        labels,
     )
     return RlaifView(principles, chosen, rows, agreed, True)

@@ -160,8 +160,9 @@ def class_tally_refresh(*, classroom_ids) -> None:
             .annotate(n=Count("id"))
             .order_by()
         )
-        counts = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
+        picks = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
         finished = class_latest_sessions(classroom=classroom).count()
+        counts = {"finished": finished, "picks": picks}
         ClassPickTally.objects.bulk_create(
             [
                 ClassPickTally(

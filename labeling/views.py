@@ -133,7 +133,7 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 @login_required
 def profile_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:profile")
-    learner = fits.learner_fit(user=request.user, with_class=True)
+    learner = fits.learner_fit(user=request.user, for_profile=True)
     if learner.finished:
         context["profile"] = profile.learner_profile(learner)
     context["open_session"] = learner.has_open_session
@@ -156,7 +156,7 @@ def policy_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         context = section_context(request, course=course, module=module, url_name="labeling:policy")
     learner = fits.learner_fit(user=request.user)
     context["policy"] = policy.policy_view(
-        model=learner.model,
+        fit=learner.fit,
         prompt_slug=request.GET.get("prompt"),
         beta_index=policy.beta_index(request.GET.get("beta")),
     )

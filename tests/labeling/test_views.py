@@ -350,7 +350,7 @@ def test_class_agreement_counts_only_classmates_latest_finished_session(
     again, _ = services.session_start(user=mates[0])
     pick_all(again)
     services.session_finish(session=again)
-    finished, counts = profile._classmates(fits.learner_fit(user=student, with_class=True))
+    finished, counts = profile._classmates(fits.learner_fit(user=student, for_profile=True))
     assert finished == 5
     assert (
         sum(n for (pair_id, _), n in counts.items() if pair_id == again.shown.first().pair_id) == 5
@@ -405,9 +405,9 @@ def test_small_beta_chases_the_reward_and_large_beta_stays_with_the_reference(
 ):
     from labeling import fits, policy
 
-    model = fits.learner_fit(user=finished_session.user).model
-    small = policy.policy_view(model=model, prompt_slug="key-error", beta_index=0)
-    large = policy.policy_view(model=model, prompt_slug="key-error", beta_index=9)
+    fit = fits.learner_fit(user=finished_session.user).fit
+    small = policy.policy_view(fit=fit, prompt_slug="key-error", beta_index=0)
+    large = policy.policy_view(fit=fit, prompt_slug="key-error", beta_index=9)
     best = max(small.bars, key=lambda b: b.reward)
     assert best.pi_star > 0.95
     assert all(abs(b.pi_star - b.pi_ref) < 0.05 for b in large.bars)
@@ -468,7 +468,11 @@ def test_rlaif_labels_the_six_pairs_and_counts_agreement(student_client, finishe
     view = rlaif.rlaif_view(learner=learner, principle_slugs=["brief"])
     page = student_client.get(url("rlaif") + "?principle=brief")
     assert len(view.rows) == 6
-    assert f"agrees with you on {view.agreement} of 6 pairs" in page.text
+    count = view.agreement
+    assert count.decided + count.ties == 6
+    assert f"agrees with you on {count.agreed} of {count.decided} pair" in page.text
+    if count.ties:
+        assert f"could not decide {count.ties} of 6 pairs" in page.text
     # "Be brief" alone picks the more concise response of every pair that differs.
     for row in view.rows:
         ai = row.ai_choice.traits["concise"]
@@ -525,3 +529,21 @@ def test_demo_populate_gives_most_students_a_finished_session_once(classroom, ma
 def test_urls_follow_the_course_slugs():
     assert url("session") == "/courses/language-models/post-training/label/"
     assert KW["module"] == "post-training"
+
+
+@pytest.mark.django_db
+def test_a_tie_is_no_pick_and_never_counts_as_agreement(student_client, student, content):
+    """A learner who always picked left, with a principle every pair ties on, must not
+    read that the labeler agrees with them (a tie used to count as a pick of the left)."""
+    from labeling.models import Principle
+
+    Principle.objects.create(slug="indifferent", order=99, name="Indifferent", text="-",
+                             weights={})  # fmt: skip
+    session, _ = services.session_start(user=student)
+    pick_all(session, side="left")
+    services.session_finish(session=session)
+    page = student_client.get(url("rlaif") + "?principle=indifferent")
+    assert "could not decide any of your pairs" in page.text
+    assert "could not decide 6 of 6 pairs" in page.text
+    assert "agrees with you on" not in page.text
+    assert '<span class="agree">Same</span>' not in page.text
