@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
@@ -32,15 +33,18 @@ class OutlineEntry:
 
 
 def module_outline(*, content: ModuleContent, user: AbstractBaseUser) -> list[OutlineEntry]:
-    """The module's sections with this learner's progress: one query."""
+    """The module's sections with this learner's progress: one query, written out (every
+    section page runs it; the ORM took longer to build it than PostgreSQL to answer)."""
     progress: dict[int, bool] = {}
     if user.is_authenticated and content.sections:
-        progress = {
-            section_id: done_at is not None
-            for section_id, done_at in SectionProgress.objects.filter(
-                user=user, section_id__in=[s.pk for s in content.sections]
-            ).values_list("section_id", "done_at")
-        }
+        table = SectionProgress._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT section_id, done_at IS NOT NULL FROM {table}"  # noqa: S608
+                f" WHERE user_id = %s AND section_id IN ({', '.join(['%s'] * len(content.sections))})",
+                [user.pk, *(s.pk for s in content.sections)],
+            )
+            progress = dict(cursor.fetchall())
     return [
         OutlineEntry(
             section=section, seen=section.pk in progress, done=progress.get(section.pk, False)

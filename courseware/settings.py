@@ -200,7 +200,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "course@localho
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
-USE_I18N = True
+USE_I18N = False  # English only; the translation machinery cost every rendered number and date
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------

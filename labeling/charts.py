@@ -21,9 +21,9 @@ CHART_ROW = 36
 class WeightBar:
     trait: object
     weight: float
-    x: float = 0.0
-    width: float = 0.0
-    y: float = 0.0
+    x: str = "0"
+    width: str = "0"
+    y: str = "0"
 
 
 def weight_bars(traits: list, weights: dict[str, float]) -> list[WeightBar]:
@@ -36,16 +36,26 @@ def weight_bars(traits: list, weights: dict[str, float]) -> list[WeightBar]:
             WeightBar(
                 trait=trait,
                 weight=w,
-                x=CHART_CENTRE if w >= 0 else CHART_CENTRE - width,
-                width=width,
-                y=row * CHART_ROW,
+                x=svg_number(CHART_CENTRE if w >= 0 else CHART_CENTRE - width),
+                width=svg_number(width),
+                y=svg_number(row * CHART_ROW),
             )
         )
     return bars
 
 
+def svg_number(value: float) -> str:
+    """A coordinate as SVG text. Printed by the template as a string: Django would send
+    every number through its locale-aware formatting, which dominated chart rendering."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
 def weight_chart(n_traits: int) -> dict:
-    return {"width": CHART_WIDTH, "centre": CHART_CENTRE, "height": n_traits * CHART_ROW + 4}
+    return {
+        "width": svg_number(CHART_WIDTH),
+        "centre": svg_number(CHART_CENTRE),
+        "height": svg_number(n_traits * CHART_ROW + 4),
+    }
 
 
 # --- the policy chart ------------------------------------------------------------------
@@ -57,7 +67,11 @@ POLICY_WIDTH = POLICY_LABEL + POLICY_BAR_MAX + 60
 
 
 def policy_chart(n_bars: int) -> dict:
-    return {"width": POLICY_WIDTH, "height": n_bars * POLICY_ROW, "label": POLICY_LABEL}
+    return {
+        "width": svg_number(POLICY_WIDTH),
+        "height": svg_number(n_bars * POLICY_ROW),
+        "label": svg_number(POLICY_LABEL),
+    }
 
 
 # --- the class view's spread charts ------------------------------------------------------
@@ -99,7 +113,11 @@ class TraitSpread:
 
 
 def spread_chart() -> dict:
-    return {"width": SPREAD_WIDTH, "height": SPREAD_HEIGHT, "axis": SPREAD_AXIS}
+    return {
+        "width": svg_number(SPREAD_WIDTH),
+        "height": svg_number(SPREAD_HEIGHT),
+        "axis": svg_number(SPREAD_AXIS),
+    }
 
 
 def _spread(trait, values: np.ndarray, class_weight: float, low: float, high: float) -> TraitSpread:

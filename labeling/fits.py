@@ -8,11 +8,13 @@ has changed since (or the session predates stored fits).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from . import catalog, reward
@@ -78,7 +80,13 @@ def comparisons(items: list[FitItem]) -> list[reward.Comparison]:
     return found
 
 
-def fit_derive(items: list[FitItem]) -> tuple[list[list[float]], dict]:
+def _r(value: float) -> float:
+    """Six decimals: what the pages print needs far less, and the stored JSON (decoded on
+    every view) shrinks by half."""
+    return round(float(value), 6)
+
+
+def fit_derive(items: list[FitItem]) -> tuple[list[list[float]], dict, dict]:
     """Pure over today's content: the Bradley–Terry weights of these picks at every prior
     strength the profile offers (`reward.LAMBDA_STEPS`), and every figure the profile and
     policy pages show, so that they render from the stored row without computing."""
@@ -99,23 +107,21 @@ def fit_derive(items: list[FitItem]) -> tuple[list[list[float]], dict]:
         per_lam.append(
             {
                 "lam": model.lam,
-                "picks": [
-                    [float(c @ w), float(r @ w)] for c, r in zip(chosen, rejected, strict=True)
-                ],
-                "heldout": [(m @ w).tolist() for m in matrices],
+                "picks": [[_r(c @ w), _r(r @ w)] for c, r in zip(chosen, rejected, strict=True)],
+                "heldout": [[_r(x) for x in m @ w] for m in matrices],
             }
         )
     default = models[reward.LAMBDA_STEPS.index(reward.DEFAULT_LAMBDA)]
-    figures = {
+    profile = {
         "picked": [i.pair_id for i in picked],
         "tallies": [[t.differing, t.chose_more] for t in tallies],
         "models": per_lam,
-        "policy": {
-            str(prompt.pk): policy_table(prompt, matrix @ default.weights)
-            for prompt, matrix in zip(prompts, matrices, strict=True)
-        },
     }
-    return [m.weights.tolist() for m in models], figures
+    policy = {
+        str(prompt.pk): policy_table(prompt, matrix @ default.weights)
+        for prompt, matrix in zip(prompts, matrices, strict=True)
+    }
+    return [m.weights.tolist() for m in models], profile, policy
 
 
 def policy_table(prompt, rewards: np.ndarray) -> dict:
@@ -127,17 +133,17 @@ def policy_table(prompt, rewards: np.ndarray) -> dict:
         pi_star = reward.optimal_policy(pi_ref, rewards, beta)
         rows.append(
             {
-                "pi": pi_star.tolist(),
-                "implicit": reward.dpo_implicit_reward(pi_star, pi_ref, beta).tolist(),
-                "expected": reward.expected_reward(pi_star, rewards),
-                "kl": reward.kl_divergence(pi_star, pi_ref),
-                "log_z": reward.log_partition(pi_ref, rewards, beta),
+                "pi": [_r(x) for x in pi_star],
+                "implicit": [_r(x) for x in reward.dpo_implicit_reward(pi_star, pi_ref, beta)],
+                "expected": _r(reward.expected_reward(pi_star, rewards)),
+                "kl": _r(reward.kl_divergence(pi_star, pi_ref)),
+                "log_z": _r(reward.log_partition(pi_ref, rewards, beta)),
             }
         )
     return {
-        "rewards": rewards.tolist(),
-        "pi_ref": pi_ref.tolist(),
-        "reference": reward.expected_reward(pi_ref, rewards),
+        "rewards": [_r(x) for x in rewards],
+        "pi_ref": [_r(x) for x in pi_ref],
+        "reference": _r(reward.expected_reward(pi_ref, rewards)),
         "betas": rows,
     }
 
@@ -161,13 +167,14 @@ def fit_store(*, session: LabelingSession, items: list[FitItem] | None = None) -
     """Derive and keep the fit of a finished session (an upsert: storing it twice, or
     again after a content change, leaves one row)."""
     items = session_items(session) if items is None else items
-    weights, figures = fit_derive(items)
+    weights, profile, policy = fit_derive(items)
     fit = RewardFit(
         session=session,
         inputs_key=inputs_key(),
         items=[item.as_json() for item in items],
         weights=weights,
-        figures=figures,
+        profile=profile,
+        policy=policy,
         traits=catalog.trait_space().slugs,
         fitted_at=timezone.now(),
     )
@@ -175,7 +182,15 @@ def fit_store(*, session: LabelingSession, items: list[FitItem] | None = None) -
         [fit],
         update_conflicts=True,
         unique_fields=["session"],
-        update_fields=["inputs_key", "items", "weights", "figures", "traits", "fitted_at"],
+        update_fields=[
+            "inputs_key",
+            "items",
+            "weights",
+            "profile",
+            "policy",
+            "traits",
+            "fitted_at",
+        ],
     )
     return fit
 
@@ -200,43 +215,79 @@ class LearnerFit:
         return None if self.fit is None else model_at(self.fit, reward.DEFAULT_LAMBDA)
 
 
-def learner_fit(*, user: AbstractBaseUser, for_profile: bool = False) -> LearnerFit:
-    """One query: the learner's latest finished session joined to its stored fit; for the
-    profile page also whether a session is open and the tally of the learner's newest
-    class (two subqueries of the same statement).
+def _learner_fit_sql(figures: str) -> str:
+    """One row whatever the learner has done: whether a session is open, the tally of
+    their newest class, and their latest finished session left-joined to its fit."""
+    from courseware.models import Enrollment
+
+    from .models import ClassPickTally
+
+    sessions, fits = LabelingSession._meta.db_table, RewardFit._meta.db_table
+    tallies, enrolments = ClassPickTally._meta.db_table, Enrollment._meta.db_table
+    return (
+        "SELECT one.has_open, one.class_counts, s.id, s.started_at, s.finished_at,"  # noqa: S608
+        f" f.inputs_key, f.items, f.weights, f.traits, {figures}"
+        " FROM (SELECT"
+        f" EXISTS (SELECT 1 FROM {sessions} o WHERE o.user_id = %(user)s"
+        " AND o.finished_at IS NULL) AS has_open,"
+        f" (SELECT t.counts FROM {tallies} t WHERE t.classroom_id = (SELECT e.classroom_id"
+        f" FROM {enrolments} e WHERE e.student_id = %(user)s ORDER BY e.joined_at DESC"
+        " LIMIT 1)) AS class_counts) one"
+        f" LEFT JOIN {sessions} s ON s.id = (SELECT l.id FROM {sessions} l"
+        " WHERE l.user_id = %(user)s AND l.finished_at IS NOT NULL"
+        " ORDER BY l.finished_at DESC LIMIT 1)"
+        f" LEFT JOIN {fits} f ON f.session_id = s.id"
+    )
+
+
+def _json(field: str, value):
+    """A JSON column as Python data (psycopg decodes jsonb itself; SQLite gives text)."""
+    if value is None:
+        return None
+    return RewardFit._meta.get_field(field).from_db_value(value, None, connection)
+
+
+FIGURES = {"profile": "f.profile", "policy": "f.policy", None: "NULL"}
+
+
+def learner_fit(*, user: AbstractBaseUser, figures: str | None = None) -> LearnerFit:
+    """The learner's latest finished session with its stored fit, whether a session is
+    open, and the tally of their newest class: one query, written out (every labeling page
+    runs it, and the ORM took longer to build it than PostgreSQL to answer it).
 
     A fit missing (a session finished before fits were stored) or made from other content
-    is derived now and stored: a one-off write, never repeated for the same content."""
-    sessions = LabelingSession.objects.filter(user=user, finished_at__isnull=False)
-    if for_profile:
-        from courseware.models import Enrollment
-
-        from .models import ClassPickTally
-
-        newest = Enrollment.objects.filter(student=user).order_by("-joined_at")
-        tally = ClassPickTally.objects.filter(
-            classroom_id=Subquery(newest.values("classroom_id")[:1])
-        )
-        sessions = sessions.annotate(
-            has_open=Exists(LabelingSession.objects.filter(user=user, finished_at__isnull=True)),
-            class_counts=Subquery(tally.values("counts")[:1]),
-        )
-    session = sessions.select_related("fit").order_by("-finished_at").first()
-    if session is None:
-        has_open = (
-            for_profile
-            and LabelingSession.objects.filter(user=user, finished_at__isnull=True).exists()
-        )
-        return LearnerFit(session=None, items=[], fit=None, has_open_session=has_open)
-    fit = getattr(session, "fit", None)
-    if fit is None or fit.inputs_key != inputs_key():
+    is derived now and stored: a one-off write, never repeated for the same content.
+    `figures` names the stored figures the page needs ("profile" or "policy"); only those
+    are read."""
+    with connection.cursor() as cursor:
+        cursor.execute(_learner_fit_sql(FIGURES[figures]), {"user": user.pk})
+        row = cursor.fetchone()
+    has_open, class_counts, session_id, started_at, finished_at, *stored = row
+    if isinstance(class_counts, str):
+        class_counts = json.loads(class_counts)
+    if session_id is None:
+        return LearnerFit(session=None, items=[], fit=None, has_open_session=bool(has_open))
+    session = LabelingSession(
+        id=session_id, user_id=user.pk, started_at=started_at, finished_at=finished_at
+    )
+    key, items, weights, traits, stored_figures = stored
+    if key is None or key != inputs_key():
         fit = fit_store(session=session)
+    else:
+        fit = RewardFit(
+            session=session,
+            inputs_key=key,
+            items=_json("items", items),
+            weights=_json("weights", weights),
+            traits=_json("traits", traits),
+            **({figures: _json(figures, stored_figures)} if figures else {}),
+        )
     return LearnerFit(
         session=session,
         items=[FitItem.from_json(item) for item in fit.items],
         fit=fit,
-        has_open_session=getattr(session, "has_open", False),
-        class_counts=getattr(session, "class_counts", None),
+        has_open_session=bool(has_open),
+        class_counts=class_counts,
     )
 
 

@@ -346,9 +346,8 @@ class RewardFit(models.Model):
     inputs_key = models.CharField(max_length=64)
     items = models.JSONField(help_text="[{pair, position, left, chosen}] in the order shown.")
     weights = models.JSONField(help_text="One list of trait weights per prior strength.")
-    figures = models.JSONField(
-        default=dict, help_text="Every figure the profile and policy pages show."
-    )
+    profile = models.JSONField(default=dict, help_text="Every figure the profile page shows.")
+    policy = models.JSONField(default=dict, help_text="The policy page's tables, per prompt.")
     traits = models.JSONField(help_text="Trait slugs, in the order of the weights.")
     fitted_at = models.DateTimeField(default=timezone.now)
 

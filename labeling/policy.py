@@ -22,31 +22,32 @@ class PolicyBar:
     pi_ref: float
     pi_star: float
     implicit_reward: float
-    y: float = 0.0
+    y: str = "0"
+
+    # Text, not numbers: see charts._svg.
+    @property
+    def ref_percent(self) -> str:
+        return f"{self.pi_ref * 100:.1f}"
 
     @property
-    def ref_percent(self) -> float:
-        return round(self.pi_ref * 100, 1)
+    def star_percent(self) -> str:
+        return f"{self.pi_star * 100:.1f}"
 
     @property
-    def star_percent(self) -> float:
-        return round(self.pi_star * 100, 1)
+    def ref_width(self) -> str:
+        return charts.svg_number(self.pi_ref * charts.POLICY_BAR_MAX)
 
     @property
-    def ref_width(self) -> float:
-        return self.pi_ref * charts.POLICY_BAR_MAX
+    def star_width(self) -> str:
+        return charts.svg_number(self.pi_star * charts.POLICY_BAR_MAX)
 
     @property
-    def star_width(self) -> float:
-        return self.pi_star * charts.POLICY_BAR_MAX
+    def ref_text_x(self) -> str:
+        return charts.svg_number(charts.POLICY_LABEL + self.pi_ref * charts.POLICY_BAR_MAX + 6)
 
     @property
-    def ref_text_x(self) -> float:
-        return charts.POLICY_LABEL + self.ref_width + 6
-
-    @property
-    def star_text_x(self) -> float:
-        return charts.POLICY_LABEL + self.star_width + 6
+    def star_text_x(self) -> str:
+        return charts.svg_number(charts.POLICY_LABEL + self.pi_star * charts.POLICY_BAR_MAX + 6)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def policy_view(
     candidates = prompt.candidate_list
     if fit is not None:
         model = model_at(fit, reward.DEFAULT_LAMBDA)
-        table = fit.figures["policy"][str(prompt.pk)]
+        table = fit.policy[str(prompt.pk)]
     else:
         model = reward.fit_reward_model([], catalog.trait_space().slugs)
         table = policy_table(prompt, np.zeros(len(candidates)))
@@ -115,7 +116,7 @@ def policy_view(
             pi_ref=table["pi_ref"][i],
             pi_star=row["pi"][i],
             implicit_reward=row["implicit"][i],
-            y=i * charts.POLICY_ROW,
+            y=charts.svg_number(i * charts.POLICY_ROW),
         )
         for i, c in enumerate(candidates)
     ]

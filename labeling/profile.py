@@ -102,7 +102,7 @@ def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) 
     """Everything the profile page shows, read from the stored fit (no fitting here)."""
     space, pairs = catalog.trait_space(), catalog.pairs()
     fit = learner.fit
-    figures = fit.figures
+    figures = fit.profile
     model = model_at(fit, lam)
     stored = figures["models"][reward.LAMBDA_STEPS.index(lam)]
     tallies = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 
 from . import catalog
@@ -113,18 +114,38 @@ def session_state(*, session: LabelingSession) -> SessionState:
 
 
 def session_latest(*, user: AbstractBaseUser) -> SessionState | None:
-    """The learner's open session, else their latest finished one, with its items: one
-    query (each shown pair comes with its session row)."""
-    latest = (
-        LabelingSession.objects.filter(user=user)
-        .order_by(F("finished_at").desc(nulls_first=True), "-started_at")
-        .values("pk")[:1]
+    """The learner's open session, else their latest finished one, with its pairs as
+    shown and the current picks: one query, written out (the labeling page runs it on
+    every view; the ORM's subquery annotations cost more CPU than the query itself)."""
+    sessions, shown, picks = (
+        LabelingSession._meta.db_table,
+        SessionPair._meta.db_table,
+        Pick._meta.db_table,
     )
-    shown = list(_rows(Subquery(latest)).select_related("session"))
-    if not shown:
+    sql = (
+        "SELECT s.id, s.started_at, s.finished_at, sp.pair_id, sp.position, sp.left,"  # noqa: S608
+        " p.chosen_left"
+        f" FROM {sessions} s JOIN {shown} sp ON sp.session_id = s.id"
+        f" LEFT JOIN {picks} p ON p.session_id = s.id AND p.pair_id = sp.pair_id"
+        f" WHERE s.id = (SELECT l.id FROM {sessions} l WHERE l.user_id = %s"
+        " ORDER BY (l.finished_at IS NULL) DESC, l.finished_at DESC, l.started_at DESC"
+        " LIMIT 1)"
+        " ORDER BY sp.position"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    rows = [(s.pair_id, s.position, s.left, s.chosen_left) for s in shown]
-    return SessionState(session=shown[0].session, items=shown_items(rows))
+    session_id, started_at, finished_at = rows[0][:3]
+    session = LabelingSession(
+        id=session_id, user_id=user.pk, started_at=started_at, finished_at=finished_at
+    )
+    items = shown_items(
+        (pair_id, position, left, None if chosen_left is None else bool(chosen_left))
+        for *_, pair_id, position, left, chosen_left in rows
+    )
+    return SessionState(session=session, items=items)
 
 
 @dataclass(frozen=True)
@@ -136,21 +157,28 @@ class LabelingStatus:
 
 
 def labeling_status(*, user: AbstractBaseUser) -> LabelingStatus:
-    """For the overview panel: picks in the open session, or the last finished one. 1 query."""
-    sessions = list(
-        LabelingSession.objects.filter(user=user)
-        .annotate(n_picks=Count("picks", distinct=True), n_pairs=Count("shown", distinct=True))
-        .order_by("-started_at")[:50]
+    """For the overview panel: picks in the open session, or in the last finished one,
+    and how many sessions were finished: one query."""
+    sessions, shown, picks = (
+        LabelingSession._meta.db_table,
+        SessionPair._meta.db_table,
+        Pick._meta.db_table,
     )
-    finished = [s for s in sessions if s.is_finished]
-    current = next((s for s in sessions if not s.is_finished), None) or (
-        finished[0] if finished else None
+    sql = (
+        "SELECT s.finished_at IS NOT NULL,"  # noqa: S608
+        f" (SELECT COUNT(*) FROM {picks} p WHERE p.session_id = s.id),"
+        f" (SELECT COUNT(*) FROM {shown} sp WHERE sp.session_id = s.id),"
+        f" (SELECT COUNT(*) FROM {sessions} f WHERE f.user_id = s.user_id"
+        " AND f.finished_at IS NOT NULL)"
+        f" FROM {sessions} s WHERE s.user_id = %s"
+        " ORDER BY (s.finished_at IS NULL) DESC, s.finished_at DESC LIMIT 1"
     )
-    if current is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        row = cursor.fetchone()
+    if row is None:
         return LabelingStatus(picked=0, total=0, finished=False, sessions_finished=0)
+    finished, picked, total, sessions_finished = row
     return LabelingStatus(
-        picked=current.n_picks,
-        total=current.n_pairs,
-        finished=current.is_finished,
-        sessions_finished=len(finished),
+        picked=picked, total=total, finished=bool(finished), sessions_finished=sessions_finished
     )

@@ -133,7 +133,7 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 @login_required
 def profile_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     context = section_context(request, course=course, module=module, url_name="labeling:profile")
-    learner = fits.learner_fit(user=request.user, for_profile=True)
+    learner = fits.learner_fit(user=request.user, figures="profile")
     if learner.finished:
         context["profile"] = profile.learner_profile(learner)
     context["open_session"] = learner.has_open_session
@@ -154,7 +154,7 @@ def policy_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         context = _section_only(course, module, "labeling:policy")
     else:
         context = section_context(request, course=course, module=module, url_name="labeling:policy")
-    learner = fits.learner_fit(user=request.user)
+    learner = fits.learner_fit(user=request.user, figures="policy")
     context["policy"] = policy.policy_view(
         fit=learner.fit,
         prompt_slug=request.GET.get("prompt"),

@@ -350,7 +350,7 @@ def test_class_agreement_counts_only_classmates_latest_finished_session(
     again, _ = services.session_start(user=mates[0])
     pick_all(again)
     services.session_finish(session=again)
-    finished, counts = profile._classmates(fits.learner_fit(user=student, for_profile=True))
+    finished, counts = profile._classmates(fits.learner_fit(user=student))
     assert finished == 5
     assert (
         sum(n for (pair_id, _), n in counts.items() if pair_id == again.shown.first().pair_id) == 5
@@ -405,7 +405,7 @@ def test_small_beta_chases_the_reward_and_large_beta_stays_with_the_reference(
 ):
     from labeling import fits, policy
 
-    fit = fits.learner_fit(user=finished_session.user).fit
+    fit = fits.learner_fit(user=finished_session.user, figures="policy").fit
     small = policy.policy_view(fit=fit, prompt_slug="key-error", beta_index=0)
     large = policy.policy_view(fit=fit, prompt_slug="key-error", beta_index=9)
     best = max(small.bars, key=lambda b: b.reward)
