@@ -25,3 +25,13 @@ def _render(text: str) -> str:
 
 def render_markdown(text: str) -> str:
     return _render(text or "")
+
+
+@lru_cache(maxsize=RENDER_CACHE_SIZE)
+def _render_inline(text: str) -> str:
+    return _renderer().renderInline(text)
+
+
+def render_markdown_inline(text: str) -> str:
+    """Markdown without block elements, for text inside a <legend> or a <label>."""
+    return _render_inline(text or "")

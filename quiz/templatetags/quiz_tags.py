@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from courseware.markdown import _renderer
+from courseware.markdown import render_markdown_inline
 
 register = template.Library()
 
@@ -10,7 +10,7 @@ register = template.Library()
 def markdown_inline(text: str) -> SafeString:
     """Markdown without block elements, for text inside a <legend> or a <label>."""
     # Safe: the shared renderer runs with html=False, so raw HTML is escaped.
-    return mark_safe(_renderer().renderInline(text or ""))  # noqa: S308  # nosec
+    return mark_safe(render_markdown_inline(text))  # noqa: S308  # nosec
 
 
 @register.filter(name="duration_text")
