@@ -113,15 +113,16 @@ def session_state(*, session: LabelingSession) -> SessionState:
     return SessionState(session=session, items=shown_items(rows))
 
 
+def _tables() -> tuple[str, str, str]:
+    """Sessions, shown pairs, picks: the tables the written-out reads below join."""
+    return LabelingSession._meta.db_table, SessionPair._meta.db_table, Pick._meta.db_table
+
+
 def session_latest(*, user: AbstractBaseUser) -> SessionState | None:
     """The learner's open session, else their latest finished one, with its pairs as
     shown and the current picks: one query, written out (the labeling page runs it on
     every view; the ORM's subquery annotations cost more CPU than the query itself)."""
-    sessions, shown, picks = (
-        LabelingSession._meta.db_table,
-        SessionPair._meta.db_table,
-        Pick._meta.db_table,
-    )
+    sessions, shown, picks = _tables()
     sql = (
         "SELECT s.id, s.started_at, s.finished_at, sp.pair_id, sp.position, sp.left,"  # noqa: S608
         " p.chosen_left"
@@ -159,11 +160,7 @@ class LabelingStatus:
 def labeling_status(*, user: AbstractBaseUser) -> LabelingStatus:
     """For the overview panel: picks in the open session, or in the last finished one,
     and how many sessions were finished: one query."""
-    sessions, shown, picks = (
-        LabelingSession._meta.db_table,
-        SessionPair._meta.db_table,
-        Pick._meta.db_table,
-    )
+    sessions, shown, picks = _tables()
     sql = (
         "SELECT s.finished_at IS NOT NULL,"  # noqa: S608
         f" (SELECT COUNT(*) FROM {picks} p WHERE p.session_id = s.id),"
