@@ -47,7 +47,7 @@ def _read_version() -> int:
     meta = ContentVersion._meta
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT token FROM {meta.db_table} WHERE id = %s",  # noqa: S608  # nosec B608 (table names from models; values bound)
+            f"SELECT token FROM {meta.db_table} WHERE id = %s",  # noqa: S608  # nosec B608
             [ContentVersion.SINGLETON],
         )
         row = cursor.fetchone()

@@ -39,7 +39,7 @@ def _user_with_role_sql() -> str:
     model = get_user_model()
     through, group, users = model.groups.through._meta, Group._meta, model._meta
     return (
-        f"SELECT u.*, EXISTS (SELECT 1 FROM {through.db_table} ug"  # noqa: S608  # nosec B608 (table names from models; values bound)
+        f"SELECT u.*, EXISTS (SELECT 1 FROM {through.db_table} ug"  # noqa: S608  # nosec B608
         f" JOIN {group.db_table} g ON g.id = ug.group_id"
         " WHERE ug.user_id = u.id AND g.name = %s) AS in_instructor_group,"
         f" (SELECT token FROM {ContentVersion._meta.db_table} WHERE id = %s) AS content_version"

@@ -225,7 +225,7 @@ def _learner_fit_sql(figures: str) -> str:
     sessions, fits = LabelingSession._meta.db_table, RewardFit._meta.db_table
     tallies, enrolments = ClassPickTally._meta.db_table, Enrollment._meta.db_table
     return (
-        "SELECT one.has_open, one.class_counts, s.id, s.started_at, s.finished_at,"  # noqa: S608  # nosec B608 (table names from models; values bound)
+        "SELECT one.has_open, one.class_counts, s.id, s.started_at, s.finished_at,"  # noqa: S608  # nosec B608
         f" f.inputs_key, f.items, f.weights, f.traits, {figures}"
         " FROM (SELECT"
         f" EXISTS (SELECT 1 FROM {sessions} o WHERE o.user_id = %(user)s"

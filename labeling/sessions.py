@@ -124,7 +124,7 @@ def session_latest(*, user: AbstractBaseUser) -> SessionState | None:
     every view; the ORM's subquery annotations cost more CPU than the query itself)."""
     sessions, shown, picks = _tables()
     sql = (
-        "SELECT s.id, s.started_at, s.finished_at, sp.pair_id, sp.position, sp.left,"  # noqa: S608  # nosec B608 (table names from models; values bound)
+        "SELECT s.id, s.started_at, s.finished_at, sp.pair_id, sp.position, sp.left,"  # noqa: S608  # nosec B608
         " p.chosen_left"
         f" FROM {sessions} s JOIN {shown} sp ON sp.session_id = s.id"
         f" LEFT JOIN {picks} p ON p.session_id = s.id AND p.pair_id = sp.pair_id"
@@ -162,7 +162,7 @@ def labeling_status(*, user: AbstractBaseUser) -> LabelingStatus:
     and how many sessions were finished: one query."""
     sessions, shown, picks = _tables()
     sql = (
-        "SELECT s.finished_at IS NOT NULL,"  # noqa: S608  # nosec B608 (table names from models; values bound)
+        "SELECT s.finished_at IS NOT NULL,"  # noqa: S608  # nosec B608
         f" (SELECT COUNT(*) FROM {picks} p WHERE p.session_id = s.id),"
         f" (SELECT COUNT(*) FROM {shown} sp WHERE sp.session_id = s.id),"
         f" (SELECT COUNT(*) FROM {sessions} f WHERE f.user_id = s.user_id"
