@@ -52,4 +52,5 @@ def outline_items(outline, current=None) -> SafeString:
                 spoken,
             )
         )
-    return mark_safe("\n".join(items))  # noqa: S308  # nosec  (each item escaped by format_html)
+    # Each item was escaped by format_html.
+    return mark_safe("\n".join(items))  # noqa: S308  # nosec
