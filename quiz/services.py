@@ -15,6 +15,7 @@ from django.utils import timezone
 from courseware import pagecache
 from courseware.models import Section
 from courseware.services import progress_mark_done
+from lti import passback
 
 from .draw import draw_questions, shuffled
 from .grading import score_attempt
@@ -200,4 +201,6 @@ def attempt_submit(*, attempt: Attempt, answers: Mapping[int, int | None]) -> At
         ).first()
         if section is not None:
             progress_mark_done(user=locked.user, section=section)
+    # LMS grade passback: queued in this transaction, sent after it commits.
+    passback.attempt_graded(attempt=locked)
     return locked
