@@ -78,8 +78,8 @@ def _sign_in(request: HttpRequest, outcome: services.LaunchOutcome, platform) ->
 def launch(request: HttpRequest) -> HttpResponse:
     """The redirect URL: validate the id_token (pylti1p3), sign the user in, open what the
     link points to; a deep-linking request opens the content picker instead."""
-    message = adapters.Launch(request, adapters.ToolConf(), timeout=LAUNCH_TIMEOUT_SECONDS)
     try:
+        message = adapters.Launch(request, adapters.ToolConf(), timeout=LAUNCH_TIMEOUT_SECONDS)
         body = message.get_launch_data()
         data = parse_launch(body)
     except LtiException as exc:
