@@ -116,9 +116,16 @@ class SendReport:
 
 
 def send_quietly(*, ids: Iterable[int] | None = None, user=None) -> SendReport:
-    """Send after a submit or during a launch: never fails the request it runs in."""
+    """Send after a submit, or during a launch (the LMS is evidently up: a learner's
+    waiting rows go now, whatever their delay). Never fails the request it runs in."""
     try:
-        return send_due(ids=ids, user=user, timeout=INLINE_TIMEOUT_SECONDS, limit=INLINE_LIMIT)
+        return send_due(
+            ids=ids,
+            user=user,
+            timeout=INLINE_TIMEOUT_SECONDS,
+            limit=INLINE_LIMIT,
+            ignore_delay=user is not None,
+        )
     except Exception:  # noqa: BLE001 - the outbox keeps the rows; log and move on
         logger.exception("Sending scores to the LMS failed; they stay queued.")
         return SendReport()
