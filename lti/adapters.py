@@ -245,6 +245,12 @@ class Login(DjangoOIDCLogin):
         )
         self._http_request = request
 
+    def redirect(self, launch_url: str, js_redirect: bool = False) -> HttpResponse:
+        # Refuse an unknown issuer or client before showing any page (the library would
+        # show the cookie check first and refuse only on the second request).
+        self.validate_oidc_login()
+        return super().redirect(launch_url, js_redirect)
+
     def get_cookies_allowed_js_check(self) -> HttpResponse:
         _, params = self.get_cookies_allowed_js_check_params()
         # The same login again, marked so that it goes straight to the platform.

@@ -278,13 +278,21 @@ class PlatformServer:
             self._tokens.add(token)
             self.token_requests += 1
         return self._json(
-            {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": form.get("scope", "")}
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": form.get("scope", ""),
+            }
         )
 
     def _auth(self, query: dict):
         """The OIDC authentication request: sign what the login hint names and post it
         to the tool's launch URL, as a platform does (here: an auto-submitting form)."""
-        if query.get("client_id") != self.client_id or query.get("redirect_uri") != self.tool_launch_url:
+        if (
+            query.get("client_id") != self.client_id
+            or query.get("redirect_uri") != self.tool_launch_url
+        ):
             return "400 Bad Request", [("Content-Type", "text/plain")], "unknown client or redirect"
         claims = self.launches.get(query.get("login_hint", ""), {})
         token = self.id_token(nonce=query["nonce"], **claims)

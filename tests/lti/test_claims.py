@@ -105,7 +105,8 @@ def test_backoff_doubles_up_to_a_cap():
 
 
 @pytest.mark.parametrize(
-    ("status", "transient"), [(None, True), (503, True), (429, True), (401, True), (400, False), (404, False)]
+    ("status", "transient"),
+    [(None, True), (503, True), (429, True), (401, True), (400, False), (404, False)],
 )
 def test_only_passing_failures_are_retried(status, transient):
     assert is_transient(status) is transient

@@ -158,9 +158,10 @@ def test_expired_token_is_refused(client, lms, platform, content):
 
 def test_unknown_deployment_is_refused(client, lms, platform, content):
     handshake = start_login(client, lms)
-    token = lms.id_token(nonce=handshake.nonce, **{
-        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "not-registered"
-    })
+    token = lms.id_token(
+        nonce=handshake.nonce,
+        **{"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "not-registered"},
+    )
     refused(client, lms, token, handshake.state, text="not recognised")
 
 
