@@ -101,3 +101,13 @@ def test_grades_page_for_a_learner_not_from_an_lms(student_client):
 @pytest.mark.parametrize("pk", [987654])
 def test_another_or_missing_class_lms_page_is_404(instructor_client, pk):
     assert instructor_client.get(reverse("lti:classroom", kwargs={"pk": pk})).status_code == 404
+
+
+def test_a_learner_from_an_lms_finds_their_grade_report_on_the_module_page(launched_student):
+    page = launched_student.get(MODULE_URL)
+    assert "Your grade in Test LMS" in page.text
+    assert reverse("lti:grades") in page.text
+
+
+def test_other_learners_see_no_lms_panel(student_client, content):
+    assert "Your grade in" not in student_client.get(MODULE_URL).text
