@@ -213,3 +213,7 @@ def test_setup_page_for_admins_is_accessible(page, live_server, lms, admin_user)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Use it from your LMS")
     expect(page.get_by_text(live_server.url + "/lti/launch/").first).to_be_visible()
     assert_accessible(page)
+    # A refused login says why, accessibly.
+    page.goto(live_server.url + "/lti/login/")
+    expect(page.get_by_role("alert")).to_contain_text("Could not find issuer")
+    assert_accessible(page)
