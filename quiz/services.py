@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from courseware.models import Section
 from courseware.services import progress_mark_done
+from lti import passback
 
 from .draw import draw_questions, shuffled
 from .grading import score_attempt
@@ -198,4 +199,6 @@ def attempt_submit(*, attempt: Attempt, answers: Mapping[int, int | None]) -> At
         ).first()
         if section is not None:
             progress_mark_done(user=locked.user, section=section)
+    # LMS grade passback: queued in this transaction, sent after it commits.
+    passback.attempt_graded(attempt=locked)
     return locked

@@ -1,0 +1,250 @@
+"""Grade passback (LTI Assignment and Grade Services) through an outbox.
+
+When the quiz grades an attempt, `attempt_graded` writes one ScoreOutbox row per LMS link
+the score belongs to, inside the grading transaction: a graded attempt always has its
+rows, and the (attempt, link) constraint means it never has two. After the commit the
+rows are sent once; a row the platform did not accept stays pending with a growing delay
+and is sent again by `manage.py lti_send_scores` and on the learner's next launch.
+
+Sending holds the row's lock (SELECT … FOR UPDATE SKIP LOCKED) until its status is saved,
+so two senders (the command and a launch) never post the same row at once. The one gap
+no outbox closes: if the platform stores a score and the answer is lost on the way back,
+the row is sent again; the repeat carries the same score and timestamp, which AGS
+platforms treat as the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from requests import RequestException
+
+from courseware.models import Section, SectionProgress
+
+from . import adapters
+from .claims import backoff_seconds, is_transient
+from .models import Membership, ResourceLink, ScoreOutbox
+
+logger = logging.getLogger(__name__)
+
+QUIZ_URL_NAME = "quiz:quiz"
+# Sending right after a quiz submit (or during a launch) must not keep the learner
+# waiting on an LMS that is down: a short timeout, the outbox does the rest.
+INLINE_TIMEOUT_SECONDS = 3
+INLINE_LIMIT = 5
+
+
+def attempt_graded(*, attempt) -> list[int]:
+    """Queue the learner's best score for every LMS link that grades this quiz.
+
+    Called by quiz.services.attempt_submit inside its transaction, once per graded
+    attempt. Costs one query for a learner who never came from an LMS."""
+    quiz = attempt.quiz
+    memberships = list(
+        Membership.objects.filter(
+            lti_user__user_id=attempt.user_id,
+            is_instructor=False,
+            context__resource_links__module_id=quiz.module_id,
+        )
+        .values_list("context_id", "lti_user_id")
+        .distinct()
+    )
+    if not memberships:
+        return []
+    links = ResourceLink.objects.filter(
+        Q(section__isnull=True) | Q(section__url_name=QUIZ_URL_NAME),
+        context_id__in={context_id for context_id, _ in memberships},
+        module_id=quiz.module_id,
+    ).values_list("pk", "context_id")
+    lti_user_of = dict(memberships)
+    from quiz.models import Attempt
+
+    best = (
+        Attempt.objects.submitted()
+        .filter(user_id=attempt.user_id, quiz=quiz)
+        .aggregate(best=Max("score"))["best"]
+    )
+    rows = [
+        ScoreOutbox(
+            attempt=attempt,
+            resource_link_id=link_id,
+            lti_user_id=lti_user_of[context_id],
+            score_given=float(best if best is not None else attempt.score),
+            score_maximum=float(quiz.questions_per_attempt),
+            activity_progress=_activity_progress(user_id=attempt.user_id, module_id=quiz.module_id),
+            graded_at=attempt.submitted_at,
+        )
+        for link_id, context_id in links
+    ]
+    if not rows:
+        return []
+    ScoreOutbox.objects.bulk_create(rows, ignore_conflicts=True)
+    ids = list(
+        ScoreOutbox.objects.filter(attempt=attempt, status=ScoreOutbox.Status.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    transaction.on_commit(lambda: send_quietly(ids=ids))
+    return ids
+
+
+def _activity_progress(*, user_id: int, module_id: int) -> str:
+    """Completed once every section of the module is done (module completion), else
+    Submitted (the quiz is graded, the module not finished)."""
+    total = Section.objects.filter(module_id=module_id).count()
+    done = SectionProgress.objects.filter(
+        user_id=user_id, section__module_id=module_id, done_at__isnull=False
+    ).count()
+    return "Completed" if total and done >= total else "Submitted"
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+
+
+def send_quietly(*, ids: Iterable[int] | None = None, user=None) -> SendReport:
+    """Send after a submit, or during a launch (the LMS is evidently up: a learner's
+    waiting rows go now, whatever their delay). Never fails the request it runs in."""
+    try:
+        return send_due(
+            ids=ids,
+            user=user,
+            timeout=INLINE_TIMEOUT_SECONDS,
+            limit=INLINE_LIMIT,
+            ignore_delay=user is not None,
+        )
+    except Exception:  # noqa: BLE001 - the outbox keeps the rows; log and move on
+        logger.exception("Sending scores to the LMS failed; they stay queued.")
+        return SendReport()
+
+
+def send_due(
+    *,
+    ids: Iterable[int] | None = None,
+    user=None,
+    timeout: float = adapters.HTTP_TIMEOUT_SECONDS,
+    limit: int | None = None,
+    ignore_delay: bool = False,
+) -> SendReport:
+    """Send pending rows that are due (all of `ids`, or a user's, or every one)."""
+    due = ScoreOutbox.objects.filter(status=ScoreOutbox.Status.PENDING)
+    if ids is not None:
+        due = due.filter(pk__in=list(ids))
+    elif not ignore_delay:
+        due = due.filter(next_try_at__lte=timezone.now())
+    if user is not None:
+        due = due.filter(lti_user__user=user)
+    candidates = list(due.order_by("next_try_at", "pk").values_list("pk", flat=True)[:limit])
+    report = SendReport()
+    for pk in candidates:
+        outcome = send_one(pk=pk, timeout=timeout)
+        if outcome == ScoreOutbox.Status.SENT:
+            report.sent += 1
+        elif outcome == ScoreOutbox.Status.FAILED:
+            report.failed += 1
+        elif outcome == ScoreOutbox.Status.PENDING:
+            report.retry += 1
+    return report
+
+
+def send_one(*, pk: int, timeout: float) -> str | None:
+    """Post one row's score, holding its lock; None if another sender has it (or it is
+    no longer pending)."""
+    with transaction.atomic():
+        row = (
+            ScoreOutbox.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related(
+                "resource_link__context__platform", "resource_link__module__course", "lti_user"
+            )
+            .filter(pk=pk, status=ScoreOutbox.Status.PENDING)
+            .first()
+        )
+        if row is None:
+            return None
+        now = timezone.now()
+        try:
+            _post(row, timeout=timeout)
+        except (LtiException, RequestException, ValueError, KeyError) as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            row.tries += 1
+            row.last_error = _describe(exc, status)[:500]
+            if is_transient(status):
+                row.next_try_at = now + timedelta(seconds=backoff_seconds(row.tries))
+            else:
+                row.status = ScoreOutbox.Status.FAILED
+            row.save(update_fields=["tries", "last_error", "next_try_at", "status"])
+            return row.status
+        row.status = ScoreOutbox.Status.SENT
+        row.sent_at = now
+        row.tries += 1
+        row.last_error = ""
+        row.save(update_fields=["status", "sent_at", "tries", "last_error"])
+        return row.status
+
+
+def _describe(exc: Exception, status: int | None) -> str:
+    if status is not None:
+        return f"The LMS answered {status}."
+    if isinstance(exc, RequestException):
+        return f"The LMS did not answer ({exc.__class__.__name__})."
+    return f"Could not send: {exc}"
+
+
+def _post(row: ScoreOutbox, *, timeout: float) -> None:
+    link = row.resource_link
+    platform = link.context.platform
+    service = AssignmentsGradesService(
+        adapters.service_connector(platform, timeout=timeout),
+        {
+            "scope": list(link.ags_scopes),
+            "lineitems": link.lineitems_url or None,
+            "lineitem": link.lineitem_url or None,
+        },
+    )
+    if not link.lineitem_url:
+        link.lineitem_url = _create_lineitem(service, link, row.score_maximum)
+        ResourceLink.objects.filter(pk=link.pk).update(lineitem_url=link.lineitem_url)
+    grade = (
+        Grade()
+        .set_score_given(row.score_given)
+        .set_score_maximum(row.score_maximum)
+        .set_activity_progress(row.activity_progress)
+        .set_grading_progress("FullyGraded")
+        .set_timestamp(row.graded_at.isoformat(timespec="milliseconds"))
+        .set_user_id(row.lti_user.sub)
+    )
+    service.put_grade(grade, LineItem({"id": link.lineitem_url}))
+
+
+def _create_lineitem(service: AssignmentsGradesService, link: ResourceLink, maximum: float) -> str:
+    """A gradebook column for a link whose launch named none (the tool's own)."""
+    wanted = (
+        LineItem()
+        .set_tag("quiz")
+        .set_resource_link_id(link.resource_link_id)
+        .set_resource_id(f"{link.module.course.slug}/{link.module.slug}/quiz")
+        .set_label(f"{link.title or link.module.title}: quiz")
+        .set_score_maximum(maximum)
+    )
+    found = service.find_or_create_lineitem(
+        wanted,
+        condition=lambda item: (
+            item.get("resourceLinkId") == link.resource_link_id and item.get("tag") == "quiz"
+        ),
+    )
+    if not found.get_id():
+        raise LtiException("The LMS made a gradebook column without an id.")
+    return found.get_id()
