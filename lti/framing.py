@@ -18,7 +18,8 @@ from django.utils.csp import CSP
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 
-# request.session[SESSION_KEY] = {"platform": pk, "frame_origins": [...]} after a launch.
+# request.session[SESSION_KEY] = {"platform": pk, "platform_name": str, "learner": bool,
+# "frame_origins": [...]} after a launch (lti.views._sign_in).
 SESSION_KEY = "lti"
 
 

@@ -1,6 +1,7 @@
 """Writes for LTI: the tool's keys, what a launch binds, the roster, deep-linking replies.
 
-Grade passback (the score outbox) is in lti/passback.py.
+Grade passback (the score outbox) is in lti/passback.py; `attempt_graded` below is the
+quiz's seam into it (courseware.plugins), so the quiz never imports this app.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from courseware import services as courseware_services
 from courseware.models import Classroom, Enrollment, Module, Section
 from quiz.models import Quiz
 
-from . import adapters
+from . import adapters, passback
 from .claims import Launch, Target, roles_are_instructor, username_base
 from .models import LtiContext, LtiUser, Membership, Platform, ResourceLink, ToolKey
 
@@ -44,6 +45,15 @@ class LaunchRefused(ValueError):
 
 class ServiceUnavailable(RuntimeError):
     """The platform did not answer a service call as it should (nothing was changed)."""
+
+
+# ------------------------------------------------------------------- plugin seams
+
+
+def attempt_graded(*, attempt) -> None:
+    """courseware.plugins hook, called by quiz.services.attempt_submit inside its
+    transaction: queue the learner's best score for their LMS (sent after the commit)."""
+    passback.attempt_graded(attempt=attempt)
 
 
 # ---------------------------------------------------------------------- the tool's keys

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pylti1p3.exception import LtiException, OIDCException
 
 from courseware.selectors import pseudonym
-from courseware.views import HtmxHttpRequest, instructor_classroom, names_hidden
+from courseware.http import HtmxHttpRequest, instructor_classroom, names_hidden
 
 from . import adapters, passback, selectors, services
 from .claims import ClaimError, origin, parse_launch, roles_may_pick_content
@@ -65,8 +65,12 @@ def oidc_login(request: HttpRequest) -> HttpResponse:
 
 def _sign_in(request: HttpRequest, outcome: services.LaunchOutcome, platform) -> None:
     login(request, outcome.user, backend=_login_backend())
+    # Read by the middleware (framing, cookies) and the overview panel, with the session
+    # the request loads anyway: a launched learner's pages cost no extra query.
     request.session[SESSION_KEY] = {
         "platform": platform.pk,
+        "platform_name": platform.name,
+        "learner": not outcome.is_instructor,
         "frame_origins": platform.allowed_frame_origins(),
     }
 

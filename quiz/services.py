@@ -13,8 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from courseware.models import Section
+from courseware.plugins import app_hooks
 from courseware.services import progress_mark_done
-from lti import passback
 
 from .draw import draw_questions, shuffled
 from .grading import score_attempt
@@ -199,6 +199,8 @@ def attempt_submit(*, attempt: Attempt, answers: Mapping[int, int | None]) -> At
         ).first()
         if section is not None:
             progress_mark_done(user=locked.user, section=section)
-    # LMS grade passback: queued in this transaction, sent after it commits.
-    passback.attempt_graded(attempt=locked)
+    # Apps that report scores elsewhere (an LMS's gradebook) record them in this
+    # transaction, so a graded attempt never lacks its report (courseware.plugins).
+    for _, hook in app_hooks("attempt_graded"):
+        hook(attempt=locked)
     return locked

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from courseware.models import Classroom, Enrollment
-from courseware.selectors import is_instructor
+from courseware.roles import is_instructor
 from lti.models import LaunchValue, LtiContext, LtiUser, Membership, ResourceLink
 from tests.lti.conftest import launch, post_launch, start_login
 from tests.lti.platform import new_rsa_key
