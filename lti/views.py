@@ -23,8 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pylti1p3.exception import LtiException, OIDCException
 
-from courseware.selectors import pseudonym
 from courseware.http import HtmxHttpRequest, instructor_classroom, names_hidden
+from courseware.selectors import pseudonym
 
 from . import adapters, passback, selectors, services
 from .claims import ClaimError, origin, parse_launch, roles_may_pick_content
