@@ -165,6 +165,40 @@ def parse_launch(body: Mapping[str, Any]) -> Launch:
     )
 
 
+@dataclass(frozen=True)
+class RosterMember:
+    """One member of a Names and Role Provisioning roster, as this tool uses it."""
+
+    sub: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    instructor: bool
+    active: bool
+
+
+def parse_roster(members: Iterable[Any]) -> list[RosterMember]:
+    """The usable members of an NRPS roster, once each (the last entry for a user id
+    wins); entries without a user id are skipped."""
+    found: dict[str, RosterMember] = {}
+    for member in members:
+        if not isinstance(member, Mapping):
+            continue
+        sub = _text(str(member.get("user_id") or ""))
+        if not sub:
+            continue
+        roles = tuple(r for r in member.get("roles") or [] if isinstance(r, str))
+        found[sub] = RosterMember(
+            sub=sub,
+            name=display_name(member),
+            email=_text(member.get("email"), 254),
+            roles=roles,
+            instructor=roles_are_instructor(roles),
+            active=str(member.get("status") or "Active") == "Active",
+        )
+    return list(found.values())
+
+
 def username_base(name: str, email: str = "") -> str:
     """The readable part of a new local username: "ada-lovelace" from "Ada Lovelace".
 

@@ -215,10 +215,15 @@ class ScoreOutbox(models.Model):
 
     Written in the transaction that grades the attempt (so a graded attempt always has its
     rows), then sent; a row stays pending, with a growing delay, until the platform
-    accepts it. The unique constraint makes reporting an attempt twice impossible."""
+    accepts it. The unique constraint makes reporting an attempt twice impossible.
+
+    A sender claims a row (status `sending`, its `claim` token, `claimed_until`) in a short
+    transaction, posts with no lock held, and settles the row only if its claim is still
+    the row's. A claim whose sender died is taken again once `claimed_until` has passed."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Refused by the LMS"
 
@@ -233,6 +238,8 @@ class ScoreOutbox(models.Model):
     tries = models.PositiveIntegerField(default=0)
     next_try_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=500, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -243,7 +250,12 @@ class ScoreOutbox(models.Model):
                 fields=["attempt", "resource_link"], name="lti_score_once_per_attempt"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "sent", "failed"]), name="lti_score_status"
+                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="lti_score_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sending", claimed_until__isnull=False) | ~Q(status="sending"),
+                name="lti_score_sending_has_claim",
             ),
             models.CheckConstraint(
                 condition=Q(status="sent", sent_at__isnull=False) | ~Q(status="sent"),
@@ -255,6 +267,11 @@ class ScoreOutbox(models.Model):
                 fields=["next_try_at"],
                 condition=Q(status="pending"),
                 name="lti_score_due",
+            ),
+            models.Index(
+                fields=["claimed_until"],
+                condition=Q(status="sending"),
+                name="lti_score_claimed",
             ),
             models.Index(fields=["lti_user", "-created_at"], name="lti_score_by_user"),
         ]

@@ -3,25 +3,35 @@
 When the quiz grades an attempt, `attempt_graded` writes one ScoreOutbox row per LMS link
 the score belongs to, inside the grading transaction: a graded attempt always has its
 rows, and the (attempt, link) constraint means it never has two. After the commit the
-rows are sent once; a row the platform did not accept stays pending with a growing delay
-and is sent again by `manage.py lti_send_scores` and on the learner's next launch.
+rows are sent; a row the platform did not accept stays pending with a growing delay and
+is sent again by `manage.py lti_send_scores` and on the learner's next launch.
 
-Sending holds the row's lock (SELECT … FOR UPDATE SKIP LOCKED) until its status is saved,
-so two senders (the command and a launch) never post the same row at once. The one gap
-no outbox closes: if the platform stores a score and the answer is lost on the way back,
-the row is sent again; the repeat carries the same score and timestamp, which AGS
-platforms treat as the same result.
+No lock is held while the platform is called. A sender first claims rows in a short
+transaction (SELECT … FOR UPDATE SKIP LOCKED, then status `sending` with a claim token
+and a deadline), commits, posts each score, then settles each row only if its claim is
+still the row's. Two senders (the command and a launch) never claim the same row; a
+sender that dies leaves its rows `sending` until the deadline, when another takes them.
+
+Each row carries the attempt's score and its own timestamp (the grading time). The one
+case no outbox closes: the platform stores a score and its answer is lost (or the sender
+dies before settling), so the row is posted again with the same value and timestamp. AGS
+platforms record a result once per (user, line item, timestamp): "the platform MUST NOT
+update a result if the last timestamp on record is later than the incoming score"
+(AGS 2.0, score publish service), and some answer the repeat 409 Conflict, which counts
+here as recorded. So delivery is at least once and what the gradebook records is once.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException
@@ -42,6 +52,11 @@ QUIZ_URL_NAME = "quiz:quiz"
 # waiting on an LMS that is down: a short timeout, the outbox does the rest.
 INLINE_TIMEOUT_SECONDS = 3
 INLINE_LIMIT = 5
+# A claim outlives every call one send may make (token, line item lookup and creation,
+# score) timing out, plus this margin; then another sender may take the row.
+CALLS_PER_SEND = 4
+CLAIM_MARGIN_SECONDS = 30
+CONFLICT = 409
 
 
 def attempt_graded(*, attempt) -> list[int]:
@@ -131,6 +146,49 @@ def send_quietly(*, ids: Iterable[int] | None = None, user=None) -> SendReport:
         return SendReport()
 
 
+def claim_seconds(timeout: float) -> float:
+    """How long a claim holds: every call a send may make (access token, line item
+    lookup and creation, the score) timing out, and a margin."""
+    return CALLS_PER_SEND * timeout + CLAIM_MARGIN_SECONDS
+
+
+def claim_due(
+    *,
+    ids: Iterable[int] | None = None,
+    user=None,
+    timeout: float = adapters.HTTP_TIMEOUT_SECONDS,
+    limit: int | None = None,
+    ignore_delay: bool = False,
+) -> tuple[str, list[int]]:
+    """Claim the rows due for sending: pending ones (all of `ids`, or a user's, or every
+    one whose next try has come) and those whose claim has lapsed. Rows another sender
+    is claiming right now are skipped, not waited for. Two queries in one transaction."""
+    now = timezone.now()
+    pending = Q(status=ScoreOutbox.Status.PENDING)
+    if ids is None and not ignore_delay:
+        pending &= Q(next_try_at__lte=now)
+    lapsed = Q(status=ScoreOutbox.Status.SENDING, claimed_until__lte=now)
+    due = ScoreOutbox.objects.filter(pending | lapsed)
+    if ids is not None:
+        due = due.filter(pk__in=list(ids))
+    if user is not None:
+        due = due.filter(lti_user__user=user)
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        pks = list(
+            due.select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_try_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if pks:
+            ScoreOutbox.objects.filter(pk__in=pks).update(
+                status=ScoreOutbox.Status.SENDING,
+                claim=token,
+                claimed_until=now + timedelta(seconds=claim_seconds(timeout)),
+            )
+    return token, pks
+
+
 def send_due(
     *,
     ids: Iterable[int] | None = None,
@@ -139,18 +197,22 @@ def send_due(
     limit: int | None = None,
     ignore_delay: bool = False,
 ) -> SendReport:
-    """Send pending rows that are due (all of `ids`, or a user's, or every one)."""
-    due = ScoreOutbox.objects.filter(status=ScoreOutbox.Status.PENDING)
-    if ids is not None:
-        due = due.filter(pk__in=list(ids))
-    elif not ignore_delay:
-        due = due.filter(next_try_at__lte=timezone.now())
-    if user is not None:
-        due = due.filter(lti_user__user=user)
-    candidates = list(due.order_by("next_try_at", "pk").values_list("pk", flat=True)[:limit])
+    """Claim the rows that are due, then post each one with no lock held."""
+    token, pks = claim_due(
+        ids=ids, user=user, timeout=timeout, limit=limit, ignore_delay=ignore_delay
+    )
     report = SendReport()
-    for pk in candidates:
-        outcome = send_one(pk=pk, timeout=timeout)
+    if not pks:
+        return report
+    rows = (
+        ScoreOutbox.objects.filter(pk__in=pks, claim=token)
+        .select_related(
+            "resource_link__context__platform", "resource_link__module__course", "lti_user"
+        )
+        .order_by("next_try_at", "pk")
+    )
+    for row in rows:
+        outcome = send_claimed(row=row, timeout=timeout)
         if outcome == ScoreOutbox.Status.SENT:
             report.sent += 1
         elif outcome == ScoreOutbox.Status.FAILED:
@@ -160,39 +222,49 @@ def send_due(
     return report
 
 
-def send_one(*, pk: int, timeout: float) -> str | None:
-    """Post one row's score, holding its lock; None if another sender has it (or it is
-    no longer pending)."""
-    with transaction.atomic():
-        row = (
-            ScoreOutbox.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related(
-                "resource_link__context__platform", "resource_link__module__course", "lti_user"
-            )
-            .filter(pk=pk, status=ScoreOutbox.Status.PENDING)
-            .first()
-        )
-        if row is None:
-            return None
-        now = timezone.now()
-        try:
-            _post(row, timeout=timeout)
-        except (LtiException, RequestException, ValueError, KeyError) as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            row.tries += 1
-            row.last_error = _describe(exc, status)[:500]
-            if is_transient(status):
-                row.next_try_at = now + timedelta(seconds=backoff_seconds(row.tries))
-            else:
-                row.status = ScoreOutbox.Status.FAILED
-            row.save(update_fields=["tries", "last_error", "next_try_at", "status"])
-            return row.status
-        row.status = ScoreOutbox.Status.SENT
-        row.sent_at = now
-        row.tries += 1
-        row.last_error = ""
-        row.save(update_fields=["status", "sent_at", "tries", "last_error"])
-        return row.status
+def send_claimed(*, row: ScoreOutbox, timeout: float) -> str | None:
+    """Post one claimed row's score (no transaction, no lock), then settle the row if
+    the claim is still ours. None when it is not (the claim lapsed and another sender
+    took the row: it settles it)."""
+    error: Exception | None = None
+    try:
+        _post(row, timeout=timeout)
+    except (LtiException, RequestException, ValueError, KeyError) as exc:
+        error = exc
+    now = timezone.now()
+    settle: dict = {"tries": F("tries") + 1, "claim": "", "claimed_until": None}
+    if error is None:
+        status = ScoreOutbox.Status.SENT
+        settle |= {"sent_at": now, "last_error": ""}
+    else:
+        response = getattr(error, "response", None)
+        code = getattr(response, "status_code", None)
+        if code == CONFLICT and _is_score_post(response):
+            # The platform has a result with this timestamp or a later one: this score
+            # (or a better one) is recorded.
+            status = ScoreOutbox.Status.SENT
+            settle |= {"sent_at": now, "last_error": "The LMS already had this score (409)."}
+        elif is_transient(code):
+            status = ScoreOutbox.Status.PENDING
+            settle |= {
+                "last_error": _describe(error, code)[:500],
+                "next_try_at": now + timedelta(seconds=backoff_seconds(row.tries + 1)),
+            }
+        else:
+            status = ScoreOutbox.Status.FAILED
+            settle |= {"last_error": _describe(error, code)[:500]}
+    settled = ScoreOutbox.objects.filter(
+        pk=row.pk, status=ScoreOutbox.Status.SENDING, claim=row.claim
+    ).update(status=status, **settle)
+    if not settled:
+        logger.warning("Score %s was settled by another sender; its claim had lapsed.", row.pk)
+        return None
+    return status
+
+
+def _is_score_post(response) -> bool:
+    url = getattr(response, "url", "") or ""
+    return urlsplit(url).path.rstrip("/").endswith("/scores")
 
 
 def _describe(exc: Exception, status: int | None) -> str:

@@ -5,7 +5,15 @@ and deep-linking launches, answers the OIDC authentication request the way a bro
 sees it (an auto-submitting form to the tool's launch URL), issues access tokens for
 the tool's signed client assertions, serves a Names and Roles roster, and keeps the AGS
 line items and every score it receives. `down = True` makes its services answer 503,
-like an LMS in maintenance. It also serves an LMS page that shows the tool in an iframe.
+like an LMS in maintenance.
+
+Its gradebook works as AGS asks of a platform: one result per (user, line item), updated
+only by a score whose timestamp is later than the one on record ("the platform MUST NOT
+update a result if the last timestamp on record is later than the incoming score
+update"); a repeat of the same timestamp is ignored, or answered 409 Conflict when
+`conflict_on_repeat` is set (as some platforms do). `scores` keeps every POST that came
+in; `recorded` only those that changed the gradebook. `lose_replies = n` records the next
+n scores and then answers 503, as when the platform's answer is lost on the way back. It also serves an LMS page that shows the tool in an iframe.
 
 Served by wsgiref in a thread on 127.0.0.1 (another site than the tool's `localhost`,
 so the browser test sees a real third-party iframe).
@@ -19,6 +27,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -76,6 +85,10 @@ class PlatformServer:
     tool_login_url: str = ""
     tool_jwks: dict = field(default_factory=dict)
     scores: list[dict] = field(default_factory=list)
+    recorded: list[dict] = field(default_factory=list)
+    results: dict[tuple[str, str], dict] = field(default_factory=dict)
+    conflict_on_repeat: bool = False
+    lose_replies: int = 0
     lineitems: dict[str, dict] = field(default_factory=dict)
     members: list[dict] = field(default_factory=list)
     deep_link_replies: list[dict] = field(default_factory=list)
@@ -107,7 +120,11 @@ class PlatformServer:
     def reset(self) -> None:
         with self._lock:
             self.down = False
+            self.conflict_on_repeat = False
+            self.lose_replies = 0
             self.scores.clear()
+            self.recorded.clear()
+            self.results.clear()
             self.members.clear()
             self.deep_link_replies.clear()
             self.launches.clear()
@@ -263,10 +280,29 @@ class PlatformServer:
             lineitem = self.url(path[: -len("/scores")])
             if lineitem not in self.lineitems:
                 return "404 Not Found", [("Content-Type", "text/plain")], "no such line item"
-            with self._lock:
-                self.scores.append({"lineitem": lineitem, **json.loads(raw)})
-            return "200 OK", [("Content-Type", "application/json")], ""
+            return self._score(lineitem, json.loads(raw))
         return "404 Not Found", [("Content-Type", "text/plain")], "not found"
+
+    def _score(self, lineitem: str, score: dict):
+        """Record a score in the gradebook, at most once per (user, line item, timestamp)."""
+        with self._lock:
+            score = {"lineitem": lineitem, **score}
+            self.scores.append(score)
+            key = (lineitem, score["userId"])
+            when = datetime.fromisoformat(score["timestamp"])
+            on_record = self.results.get(key)
+            repeat = (
+                on_record is not None and datetime.fromisoformat(on_record["timestamp"]) >= when
+            )
+            if not repeat:
+                self.results[key] = score
+                self.recorded.append(score)
+            if self.lose_replies:
+                self.lose_replies -= 1
+                return "503 Service Unavailable", [("Content-Type", "text/plain")], "lost reply"
+        if repeat and self.conflict_on_repeat:
+            return "409 Conflict", [("Content-Type", "text/plain")], "a later score is on record"
+        return "200 OK", [("Content-Type", "application/json")], ""
 
     def _token(self, raw: bytes):
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

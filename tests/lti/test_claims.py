@@ -110,3 +110,22 @@ def test_backoff_doubles_up_to_a_cap():
 )
 def test_only_passing_failures_are_retried(status, transient):
     assert is_transient(status) is transient
+
+
+def test_a_roster_is_read_once_per_member_and_skips_what_it_cannot_use():
+    roster = claims.parse_roster(
+        [
+            {"user_id": "a", "name": "Ann Old", "roles": [LEARNER]},
+            {"user_id": "", "name": "No id"},
+            "not a member",
+            {"user_id": "b", "given_name": "Bo", "family_name": "Li", "roles": [INSTRUCTOR]},
+            {"user_id": "c", "status": "Inactive", "email": " c@example.org ", "roles": [7]},
+            {"user_id": "a", "name": "Ann New", "roles": [LEARNER]},
+        ]
+    )
+    assert [(m.sub, m.name, m.instructor, m.active) for m in roster] == [
+        ("a", "Ann New", False, True),
+        ("b", "Bo Li", True, True),
+        ("c", "", False, False),
+    ]
+    assert roster[2].email == "c@example.org" and roster[2].roles == ()

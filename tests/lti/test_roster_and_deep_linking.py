@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import jwt
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courseware.models import Enrollment, Section
+from lti import services
 from lti.models import LtiContext, LtiUser, Membership, ResourceLink
 from tests.lti.conftest import launch
 from tests.lti.platform import ROLE_INSTRUCTOR, ROLE_LEARNER
@@ -52,6 +55,51 @@ def test_instructor_syncs_the_roster_and_sees_who_has_not_started(client, lms, p
         reverse("courseware:classroom", kwargs={"pk": context.classroom_id})
     )
     assert reverse("lti:classroom", kwargs={"pk": context.classroom_id}) in classroom_page.text
+
+
+def test_a_roster_sync_costs_the_same_queries_for_3_or_300_new_members(lms, platform, content):
+    launch(Client(), lms, sub="teacher-1", name="Tess Teacher", instructor=True, custom=CUSTOM)
+    context = LtiContext.objects.select_related("platform", "classroom").get()
+    few = [member(f"s-{i}", f"Small {i}") for i in range(3)]
+    many = [member(f"m-{i}", f"Many {i}", email=f"m{i}@example.org") for i in range(300)]
+
+    def sync(members, *, new: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            result = services.roster_apply(context=context, members=members)
+        assert (result.members, result.new_accounts) == (len(members), new)
+        return len(queries)
+
+    # Each sync: the teacher (renamed, known), new learners; the second also known ones.
+    small = sync([member("teacher-1", "Tess T", role=ROLE_INSTRUCTOR), *few], new=3)
+    large = sync([member("teacher-1", "Tess Teach", role=ROLE_INSTRUCTOR), *few, *many], new=300)
+    assert small == large <= 25, (small, large)
+    assert context.classroom.enrollments.count() == 303
+    assert LtiUser.objects.get(sub="teacher-1").user.first_name == "Tess"
+    assert LtiUser.objects.get(sub="teacher-1").user.last_name == "Teach"
+    assert Membership.objects.filter(context=context, first_launch_at__isnull=True).count() == 303
+
+
+def test_a_roster_member_who_launched_meanwhile_keeps_one_account(
+    lms, platform, content, monkeypatch
+):
+    """A first launch that links a member while the sync makes their account wins; the
+    sync's spare account is removed."""
+    launch(Client(), lms, sub="teacher-1", instructor=True, custom=CUSTOM)
+    context = LtiContext.objects.select_related("platform", "classroom").get()
+    real_new_users = services._new_local_users
+
+    def launch_first(members):
+        made = real_new_users(members)
+        launch(Client(), lms, sub="student-7", name="Quick Launcher", custom=CUSTOM)
+        return made
+
+    accounts_before = User.objects.count()
+    monkeypatch.setattr(services, "_new_local_users", launch_first)
+    result = services.roster_apply(context=context, members=[member("student-7", "Quick")])
+    assert result.new_accounts == 0
+    assert User.objects.count() == accounts_before + 1
+    link = LtiUser.objects.get(sub="student-7")
+    assert Enrollment.objects.filter(classroom=context.classroom, student=link.user).exists()
 
 
 def test_a_roster_sync_while_the_lms_is_down_changes_nothing(client, lms, platform, content):
