@@ -39,7 +39,8 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from requests import RequestException
 
-from courseware.models import Section, SectionProgress
+from courseware.catalog import course_catalog
+from courseware.models import SectionProgress
 
 from . import adapters
 from .claims import backoff_seconds, is_transient
@@ -116,11 +117,13 @@ def attempt_graded(*, attempt) -> list[int]:
 def _activity_progress(*, user_id: int, module_id: int) -> str:
     """Completed once every section of the module is done (module completion), else
     Submitted (the quiz is graded, the module not finished)."""
-    total = Section.objects.filter(module_id=module_id).count()
+    sections = next(
+        (e.sections for e in course_catalog().modules.values() if e.module.pk == module_id), []
+    )
     done = SectionProgress.objects.filter(
-        user_id=user_id, section__module_id=module_id, done_at__isnull=False
+        user_id=user_id, section_id__in=[s.pk for s in sections], done_at__isnull=False
     ).count()
-    return "Completed" if total and done >= total else "Submitted"
+    return "Completed" if sections and done >= len(sections) else "Submitted"
 
 
 @dataclass

@@ -10,7 +10,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 
-from courseware.models import Classroom
+from courseware.catalog import course_catalog
+from courseware.models import Classroom, Module
 
 from .models import LtiContext, Membership, Platform, ScoreOutbox, ToolKey
 
@@ -96,20 +97,22 @@ class GradeReport:
 
 
 def learner_grade_reports(*, user: AbstractBaseUser) -> list[GradeReport]:
-    """The learner's latest score report per LMS link: sent, waiting (with the next try)
-    or refused."""
+    """The learner's latest score report per LMS link: sent, being sent, waiting (with the
+    next try) or refused. One query; module titles come from the course catalog."""
     rows = (
         ScoreOutbox.objects.filter(lti_user__user=user)
-        .select_related("resource_link__context__platform", "resource_link__module")
+        .select_related("resource_link__context__platform")
         .order_by("-created_at", "-pk")
     )
     latest: dict[int, ScoreOutbox] = {}
     for row in rows:  # a learner has a handful: the newest per link wins
         latest.setdefault(row.resource_link_id, row)
+    modules = _modules_by_id()
     reports = [
         GradeReport(
             platform=row.resource_link.context.platform.name,
-            link_title=row.resource_link.title or row.resource_link.module.title,
+            link_title=row.resource_link.title
+            or getattr(modules.get(row.resource_link.module_id), "title", ""),
             score_given=row.score_given,
             score_maximum=row.score_maximum,
             status=row.status,
@@ -123,6 +126,10 @@ def learner_grade_reports(*, user: AbstractBaseUser) -> list[GradeReport]:
         for row in latest.values()
     ]
     return sorted(reports, key=lambda report: report.graded_at, reverse=True)
+
+
+def _modules_by_id() -> dict[int, Module]:
+    return {entry.module.pk: entry.module for entry in course_catalog().modules.values()}
 
 
 def learner_platform_names(*, user: AbstractBaseUser) -> list[str]:

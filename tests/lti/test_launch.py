@@ -218,3 +218,17 @@ def test_login_without_an_issuer_is_refused(client, lms, platform):
     response = client.post(reverse("lti:login"), {"login_hint": "x", "lti1p3_new_window": "1"})
     assert response.status_code == 400
     assert 'role="alert"' in response.text
+
+
+def test_launches_and_roster_rows_leave_the_content_version_alone(client, lms, platform, content):
+    """LTI's tables are not course content: a login, a launch and what it binds must not
+    make every server rebuild the content it keeps in memory (courseware.content)."""
+    from courseware import content as course_content
+    from lti.apps import LtiConfig
+
+    lti_models = {model.__name__ for model in apps.get_app_config("lti").get_models()}
+    assert lti_models == LtiConfig.learner_models
+    before = course_content.version()
+    assert launch(client, lms, custom=CUSTOM).status_code == 302
+    assert launch(Client(), lms, sub="teacher-1", instructor=True, custom=CUSTOM).status_code == 302
+    assert course_content.version() == before
