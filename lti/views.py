@@ -52,7 +52,11 @@ def _login_backend() -> str:
 def oidc_login(request: HttpRequest) -> HttpResponse:
     """OIDC third-party login initiation: check that this browser keeps our cookies in
     the LMS's frame (else offer a new window), then send it to the platform's
-    authentication endpoint with a fresh state and nonce."""
+    authentication endpoint with a fresh state and nonce.
+
+    The site's one GET that writes: the platform may start a login with a GET, and the
+    protocol needs the nonce stored (expired handshakes are dropped at the same time)
+    before the browser goes to the platform. No learner page does this."""
     adapters.DatabaseLaunchStorage.forget_expired()
     oidc = adapters.Login(request, adapters.ToolConf())
     try:
