@@ -111,3 +111,9 @@ def test_a_learner_from_an_lms_finds_their_grade_report_on_the_module_page(launc
 
 def test_other_learners_see_no_lms_panel(student_client, content):
     assert "Your grade in" not in student_client.get(MODULE_URL).text
+
+
+def test_instructors_launched_from_an_lms_see_no_grade_panel(client, lms, platform, content):
+    launch(client, lms, sub="teacher-1", instructor=True, custom=CUSTOM)
+    page = client.get(MODULE_URL)
+    assert page.status_code == 200 and "Your grade in" not in page.text
