@@ -13,6 +13,9 @@ named beside it:
   done (never the pager's "Done" button), with the sentence the pager shows instead.
 - `services.roster_changed(*, classroom_ids) -> None`: students joined or left these
   classes (an app keeping per-class figures recounts them).
+- `services.attempt_graded(*, attempt) -> None`: a quiz attempt was just graded, inside
+  the grading transaction (an app reporting scores elsewhere, e.g. to an LMS, records
+  what to send; it sends after the commit, never inside it).
 
 Keeping the list of apps in settings (not import side effects) makes the order explicit,
 and looking functions up by name keeps courseware from importing the apps.
@@ -64,6 +67,7 @@ HOOK_MODULES = {
     "class_links": "panels",
     "done_by_activity": "panels",
     "roster_changed": "services",
+    "attempt_graded": "services",
 }
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "courseware",
     "labeling",
     "quiz",
+    "lti",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,6 +57,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Between CSP and sessions: in a session an LMS launch started, cookies SameSite=None
+    # and the launching LMS may frame the page (lti/middleware.py).
+    "lti.middleware.LtiSessionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -265,5 +269,5 @@ LOGGING = {
 
 # --- The course -----------------------------------------------------------------------
 # Apps that contribute content loaders and demo data, in the order they run.
-COURSE_APPS = ["courseware", "labeling", "quiz"]
+COURSE_APPS = ["courseware", "labeling", "quiz", "lti"]
 CSRF_FAILURE_VIEW = "courseware.errors.csrf_failure"

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from courseware.models import Section
+from courseware.plugins import app_hooks
 from courseware.services import progress_mark_done
 
 from .draw import draw_questions, shuffled
@@ -198,4 +199,8 @@ def attempt_submit(*, attempt: Attempt, answers: Mapping[int, int | None]) -> At
         ).first()
         if section is not None:
             progress_mark_done(user=locked.user, section=section)
+    # Apps that report scores elsewhere (an LMS's gradebook) record them in this
+    # transaction, so a graded attempt never lacks its report (courseware.plugins).
+    for _, hook in app_hooks("attempt_graded"):
+        hook(attempt=locked)
     return locked

@@ -149,6 +149,25 @@ EXPECTED: dict[str, Case] = {
     "labeling:class-preferences-csv": Case(
         TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}
     ),
+    # --- LMS (LTI 1.3, issue 15) ----------------------------------------------------------
+    # The protocol endpoints: login without an issuer is refused; launches are POSTs only
+    # (their accepted and refused launches are in tests/lti).
+    "lti:login": Case(same(400)),
+    "lti:launch": Case(same(405)),
+    "lti:jwks": Case(same(200)),
+    "lti:setup": Case(
+        {"anonymous": LOGIN, "admin": 200}
+        | dict.fromkeys(("student", "other_student", "instructor", "other_instructor"), 403)
+    ),
+    # A picker opens only from a deep-linking launch in the same session.
+    "lti:deep-link": Case(logged_in(404), kwargs=lambda w: {"token": "no-such-picker"}),
+    "lti:grades": Case(logged_in(200)),
+    "lti:classroom": Case(TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}),
+    "lti:roster-sync": Case(
+        TEACHER_ONLY_OWN_CLASS | {"instructor": 409, "admin": 409},  # class A has no LMS
+        kwargs=lambda w: {"pk": w.classroom.pk},
+        method="post",
+    ),
     # --- accounts (django.contrib.auth) ------------------------------------------------------
     "login": Case(same(200)),
     "logout": Case(same(302), method="post"),

@@ -115,3 +115,14 @@ def test_courseware_never_imports_a_course_app():
         if name.startswith("courseware")
     }
     assert {name: t for name, t in offending.items() if t} == {}
+
+
+def test_no_app_imports_lti():
+    """The LMS app plugs in through courseware.plugins (panels, services.attempt_graded):
+    the quiz reports grades without knowing that an LMS exists."""
+    offending = {
+        name: sorted(t for t in targets if t.split(".")[0] == "lti")
+        for name, targets in import_graph().items()
+        if not name.startswith("lti")
+    }
+    assert {name: t for name, t in offending.items() if t} == {}

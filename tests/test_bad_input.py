@@ -217,6 +217,26 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         bad_bodies=[{}],
         expect=(404,),
     ),
+    "lti:roster-sync": Sweep(
+        role="instructor",
+        url=classroom_url("lti:roster-sync", "other_classroom"),
+        bad_bodies=[{}],
+        expect=(404,),
+        shows_error=False,
+    ),
+    "lti:roster-sync (a class not linked to an LMS)": Sweep(
+        role="instructor",
+        url=classroom_url("lti:roster-sync"),
+        bad_bodies=[{}, {"context": "other"}],
+        expect=(409,),
+    ),
+    "lti:deep-link (a picker this session did not open)": Sweep(
+        role="instructor",
+        url=lambda w: reverse("lti:deep-link", kwargs={"token": "no-such-picker"}),
+        bad_bodies=[{}, {"target": "module:1"}, {"target": ["module:1", "section:1"]}],
+        expect=(404,),
+        shows_error=False,
+    ),
 }
 
 
@@ -239,6 +259,7 @@ def test_every_post_endpoint_is_swept():
         "courseware:signup",
         "courseware:join",
         "courseware:compare-guess",
+        "lti:deep-link",
         "login",
         "password_change",
         "password_reset",

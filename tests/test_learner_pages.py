@@ -76,6 +76,8 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "quiz": reverse("quiz:quiz", kwargs=kw),
         "quiz attempt": reverse("quiz:attempt", kwargs={**kw, "pk": learner.open_attempt}),
         "quiz result": reverse("quiz:result", kwargs={**kw, "pk": learner.graded_attempt}),
+        # Whether the quiz score reached the learner's LMS (lti).
+        "lms grades": reverse("lti:grades"),
     }
     from courseware.models import PipelineStage
 
@@ -87,6 +89,50 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         if not section.url_name:
             pages[f"reading {section.slug}"] = section.url
     return pages
+
+
+def from_an_lms(learner: Learner, classroom) -> Learner:
+    """The learner as an LMS launch leaves them: linked to the platform, their class bound
+    to the LMS course, a score report for their graded attempt, and a session the launch
+    started (lti.views._sign_in)."""
+    from lti.models import LtiContext, LtiUser, Membership, Platform, ResourceLink, ScoreOutbox
+
+    platform = Platform.objects.create(
+        name="Test LMS",
+        issuer="https://lms.example",
+        client_id="tool-1",
+        auth_login_url="https://lms.example/auth",
+        auth_token_url="https://lms.example/token",
+        key_set_url="https://lms.example/jwks",
+    )
+    link = LtiUser.objects.create(platform=platform, sub="s-1", user=learner.user)
+    context = LtiContext.objects.create(platform=platform, context_id="c-1", classroom=classroom)
+    Membership.objects.create(context=context, lti_user=link, first_launch_at=timezone.now())
+    quiz = Quiz.objects.get()
+    resource = ResourceLink.objects.create(
+        context=context,
+        resource_link_id="r-1",
+        module_id=quiz.module_id,
+        lineitem_url="https://lms.example/li/1",
+    )
+    ScoreOutbox.objects.create(
+        attempt_id=learner.graded_attempt,
+        resource_link=resource,
+        lti_user=link,
+        score_given=3,
+        score_maximum=5,
+        activity_progress="Submitted",
+        graded_at=timezone.now(),
+    )
+    session = learner.client.session
+    session["lti"] = {
+        "platform": platform.pk,
+        "platform_name": platform.name,
+        "learner": True,
+        "frame_origins": ["https://lms.example"],
+    }
+    session.save()
+    return learner
 
 
 def grow_class(classroom, n: int) -> None:
@@ -147,3 +193,25 @@ def test_a_repeated_view_of_every_learner_page_writes_nothing(content, classroom
             assert learner.client.get(url).status_code == 200
         writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
         assert not writes, (name, writes)
+
+
+@pytest.mark.django_db
+def test_a_learner_launched_from_an_lms_pays_no_extra_query_on_any_page(content, classroom):
+    """The LTI state a launched learner's pages show (the overview panel, the frame
+    policy, their grade reports) comes with the session the request reads anyway."""
+    first_views(content, make_learner("warm_up", classroom))
+    plain = first_views(content, make_learner("plain", classroom))
+    lms = from_an_lms(make_learner("launched", classroom), classroom)
+    launched = first_views(content, lms)
+    assert {name: n for name, (n, _) in launched.items()} == {
+        name: n for name, (n, _) in plain.items()
+    }
+    overview = lms.client.get(learner_pages(content, lms)["overview"])
+    assert "Your grade in Test LMS" in overview.text
+    assert "frame-ancestors 'self' https://lms.example" in overview["Content-Security-Policy"]
+    grades = lms.client.get(reverse("lti:grades"))
+    assert "3 of 5" in grades.text and "Not there yet" in grades.text
+    for url in learner_pages(content, lms).values():
+        with CaptureQueriesContext(connection) as queries:
+            assert lms.client.get(url).status_code == 200
+        assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
