@@ -71,11 +71,14 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "reward profile": reverse("labeling:profile", kwargs=kw),
         "policy": reverse("labeling:policy", kwargs=kw),
         "policy beta": reverse("labeling:policy", kwargs=kw) + "?beta=1&prompt=wasp-nest",
+        "critique": reverse("labeling:critique", kwargs=kw),
+        "critique round": reverse("labeling:critique", kwargs=kw) + "?principle=harmless&step=3",
         "rlaif": reverse("labeling:rlaif", kwargs=kw),
         "rlaif principles": reverse("labeling:rlaif", kwargs=kw) + "?principle=brief",
         "quiz": reverse("quiz:quiz", kwargs=kw),
         "quiz attempt": reverse("quiz:attempt", kwargs={**kw, "pk": learner.open_attempt}),
         "quiz result": reverse("quiz:result", kwargs={**kw, "pk": learner.graded_attempt}),
+        "closing": reverse("courseware:closing", kwargs=kw),
     }
     from courseware.models import PipelineStage
 
