@@ -728,9 +728,9 @@ def correct_shipped_text(apps, schema_editor):
     if not TeachingText.objects.exists() and not Section.objects.exists():
         return  # a fresh database: the loader brings the corrected content
 
-    sources = {}
     for key, fields in NEW_SOURCES.items():
-        sources[key], _ = Source.objects.get_or_create(key=key, defaults=fields)
+        Source.objects.get_or_create(key=key, defaults=fields)
+    sources = {source.key: source for source in Source.objects.all()}
 
     for key, fields in CORRECTIONS["TeachingText"].items():
         for row in TeachingText.objects.filter(key=key):
@@ -741,7 +741,8 @@ def correct_shipped_text(apps, schema_editor):
             _correct(stage, fields)
             # The corrected text cites these: link them where the stage carries it.
             if _holds_new_text(stage, fields):
-                stage.sources.add(*(sources[key] for key in STAGE_SOURCES.get(slug, [])))
+                keys = STAGE_SOURCES.get(slug, [])
+                stage.sources.add(*(sources[key] for key in keys if key in sources))
 
     for slug, fields in CORRECTIONS["SFTExample"].items():
         for row in SFTExample.objects.filter(slug=slug):
