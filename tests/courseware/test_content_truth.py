@@ -146,6 +146,18 @@ def test_every_critique_round_labels_each_model_written_text(student_client, con
         ]
 
 
+@pytest.mark.django_db
+def test_the_labeling_pairs_say_they_were_written_for_the_course(student_client, student, content):
+    import random
+
+    from labeling import services
+
+    services.session_start(user=student, rng=random.Random(1))
+    page = student_client.get(url("labeling:session")).text
+    assert 'class="response-text"' in page
+    assert "Both responses were written for this course" in page
+
+
 # -- sources cited where their ideas appear -----------------------------------------------------
 
 
