@@ -11,6 +11,7 @@ from .models import (
     Figure,
     Module,
     PipelineStage,
+    RecapRow,
     Section,
     SectionProgress,
     SFTExample,
@@ -103,8 +104,8 @@ class SectionProgressAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["title", "authors", "year", "arxiv_id", "key"]
-    search_fields = ["title", "authors", "arxiv_id", "key"]
+    list_display = ["title", "authors", "year", "arxiv_id", "venue", "key"]
+    search_fields = ["title", "authors", "arxiv_id", "venue", "key"]
 
 
 @admin.register(TeachingText)
@@ -130,14 +131,22 @@ class FigureAdmin(admin.ModelAdmin):
 
 @admin.register(SFTExample)
 class SFTExampleAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "order", "slug"]
+    list_display = ["__str__", "order", "slug", "provenance"]
+    list_filter = ["provenance"]
+    fieldsets = [
+        (None, {"fields": ["slug", "order", "instruction", "response", "note"]}),
+        (
+            "What a base model wrote, and where it comes from",
+            {"fields": ["base_output", "provenance", "source", "attribution"]},
+        ),
+    ]
 
 
 class CompareResponseInline(admin.StackedInline):
     model = CompareResponse
     extra = 0
     max_num = 3
-    fields = ["stage", "text", "note"]
+    fields = ["stage", "text", "provenance", "source", "attribution", "note"]
 
 
 @admin.register(ComparePrompt)
@@ -149,7 +158,14 @@ class ComparePromptAdmin(admin.ModelAdmin):
 
 @admin.register(CompareResponse)
 class CompareResponseAdmin(admin.ModelAdmin):
-    list_display = ["prompt", "stage"]
-    list_filter = ["stage"]
+    list_display = ["prompt", "stage", "provenance"]
+    list_filter = ["stage", "provenance"]
     list_select_related = ["prompt"]
     search_fields = ["text", "note"]
+
+
+@admin.register(RecapRow)
+class RecapRowAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "stage"]
+    list_select_related = ["stage"]
+    filter_horizontal = ["sources"]

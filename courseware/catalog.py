@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
 from django.http import Http404
 
 from .content import content_accessor
 from .models import (
     ComparePrompt,
+    CompareResponse,
     Course,
     Figure,
     Module,
     PipelineStage,
+    RecapRow,
     Section,
     SFTExample,
     Source,
@@ -133,14 +136,25 @@ def figures() -> dict[str, list[Figure]]:
 
 @content_accessor
 def sft_examples() -> list[SFTExample]:
-    return list(SFTExample.objects.all())
+    """Examples in order, each with the source of its base output: one query."""
+    return list(SFTExample.objects.select_related("source"))
 
 
 @content_accessor
 def compare_prompts() -> list[ComparePrompt]:
-    """Prompts in order, each with its responses: two queries."""
-    prompts = list(ComparePrompt.objects.prefetch_related("responses"))
+    """Prompts in order, each with its responses and their sources: two queries."""
+    prompts = list(
+        ComparePrompt.objects.prefetch_related(
+            Prefetch("responses", queryset=CompareResponse.objects.select_related("source"))
+        )
+    )
     for prompt in prompts:
         for response in prompt.responses.all():
             response.prompt = prompt
     return prompts
+
+
+@content_accessor
+def recap_rows() -> list[RecapRow]:
+    """The closing table's rows in order, each with its stage and sources: two queries."""
+    return list(RecapRow.objects.select_related("stage").prefetch_related("sources"))

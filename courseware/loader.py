@@ -15,6 +15,7 @@ from .models import (
     Figure,
     Module,
     PipelineStage,
+    RecapRow,
     Section,
     SFTExample,
     Source,
@@ -44,12 +45,16 @@ def load_content(*, stdout) -> None:
         )
         made += created
         for section_data in sections:
-            _, created = Section.objects.get_or_create(
-                module=module,
-                slug=section_data["slug"],
-                defaults={k: v for k, v in section_data.items() if k != "slug"},
-            )
-            made += created
+            if Section.objects.filter(module=module, slug=section_data["slug"]).exists():
+                continue
+            fields = {k: v for k, v in section_data.items() if k != "slug"}
+            # The order is unique in a module: a section an admin put at this position
+            # keeps it, and the new one goes last.
+            if Section.objects.filter(module=module, order=fields["order"]).exists():
+                last = Section.objects.filter(module=module).order_by("-order").first()
+                fields["order"] = last.order + 1
+            Section.objects.create(module=module, slug=section_data["slug"], **fields)
+            made += 1
     stdout.write(f"courseware: {made} new course rows.")
     _load_teaching(stdout=stdout)
     content.bump()
@@ -84,7 +89,9 @@ def _load_teaching(*, stdout) -> None:
             defaults={**_rest(item, "key", "source"), "source": sources[item["source"]]},
         )[1]
     for item in data["sft_examples"]:
-        made += SFTExample.objects.get_or_create(slug=item["slug"], defaults=_rest(item, "slug"))[1]
+        made += SFTExample.objects.get_or_create(
+            slug=item["slug"], defaults=_with_source(_rest(item, "slug"), sources)
+        )[1]
     for item in data["compare_prompts"]:
         prompt, created = ComparePrompt.objects.get_or_create(
             slug=item["slug"], defaults=_rest(item, "slug", "responses")
@@ -92,6 +99,27 @@ def _load_teaching(*, stdout) -> None:
         made += created
         for response in item["responses"]:
             made += CompareResponse.objects.get_or_create(
-                prompt=prompt, stage=response["stage"], defaults=_rest(response, "stage")
+                prompt=prompt,
+                stage=response["stage"],
+                defaults=_with_source(_rest(response, "stage"), sources),
             )[1]
+    stages = {stage.slug: stage for stage in PipelineStage.objects.all()}
+    for item in data["recap"]:
+        row, created = RecapRow.objects.get_or_create(
+            slug=item["slug"],
+            defaults={
+                **_rest(item, "slug", "stage", "sources"),
+                "stage": stages.get(item["stage"]),
+            },
+        )
+        if created:
+            row.sources.set([sources[key] for key in item["sources"]])
+        made += created
     stdout.write(f"courseware: {made} new teaching rows.")
+
+
+def _with_source(fields: dict, sources: dict[str, Source]) -> dict:
+    """A sample output's fields with its source named by key (published outputs)."""
+    if "source" in fields:
+        return {**fields, "source": sources[fields["source"]]}
+    return fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -237,7 +238,9 @@ class Enrollment(models.Model):
 
 
 class Source(models.Model):
-    """A paper the module cites. Shown on the page as title + arXiv id."""
+    """A paper (or page) the module cites: shown on the page as title + arXiv id, or, for
+    a source with no arXiv id (a journal paper, a published web page), title + venue with
+    a link."""
 
     key = models.SlugField(unique=True, help_text="Natural key used by the content file.")
     title = models.CharField(max_length=300)
@@ -248,16 +251,39 @@ class Source(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{4}\.\d{4,5}$", "An arXiv id looks like 2203.02155.")],
     )
+    venue = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where it was published when it has no arXiv id, e.g. 'Biometrika 39 (3/4)'.",
+    )
+    link = models.URLField(
+        blank=True,
+        help_text="Address of a source with no arXiv id (a DOI link or the publisher's page).",
+    )
 
     class Meta:
         ordering = ["year", "title"]
+        constraints = [
+            # A citation the learner cannot follow up is no citation.
+            models.CheckConstraint(
+                condition=~models.Q(arxiv_id="") | ~models.Q(venue=""),
+                name="source_has_arxiv_id_or_venue",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.title} (arXiv {self.arxiv_id})" if self.arxiv_id else self.title
+        if self.arxiv_id:
+            return f"{self.title} (arXiv {self.arxiv_id})"
+        return f"{self.title} ({self.venue})" if self.venue else self.title
 
     @property
     def url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else self.link
+
+    @property
+    def citation(self) -> str:
+        """How the page names it inline: 'arXiv 2203.02155' or its venue."""
+        return f"arXiv {self.arxiv_id}" if self.arxiv_id else self.venue
 
 
 class TeachingText(models.Model):
@@ -333,8 +359,68 @@ class Figure(models.Model):
         return f"{self.label}: {self.display}"
 
 
-class SFTExample(models.Model):
-    """An instruction and a demonstration, beside what the base model wrote."""
+class Provenance(models.TextChoices):
+    """Where a sample output shown to the learner comes from. Every one says which."""
+
+    PUBLISHED = "published", "Published output, quoted verbatim"
+    WRITTEN = "written", "Written for this course to show what a model at this stage tends to do"
+
+
+class SampleProvenance(models.Model):
+    """A sample output's provenance: published (verbatim, with its source and the model
+    that wrote it) or written for the course. Pages show it beside the text."""
+
+    provenance = models.CharField(
+        max_length=10,
+        choices=Provenance,
+        default=Provenance.WRITTEN,
+        help_text="Published: quoted verbatim from the source below. Otherwise written for "
+        "this course.",
+    )
+    source = models.ForeignKey(
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Required for a published output.",
+    )
+    attribution = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For a published output: the model that wrote it, e.g. 'GPT-3 (175B)'.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self) -> bool:
+        return self.provenance == Provenance.PUBLISHED
+
+    def clean(self) -> None:
+        super().clean()
+        if self.is_published and self.source_id is None:
+            raise ValidationError({"source": "A published output needs its source."})
+
+
+def provenance_constraints(prefix: str) -> list[models.BaseConstraint]:
+    """A published output always names its source; the provenance is one we know."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(provenance__in=Provenance.values),
+            name=f"{prefix}_provenance_valid",
+        ),
+        models.CheckConstraint(
+            condition=~models.Q(provenance=Provenance.PUBLISHED) | models.Q(source__isnull=False),
+            name=f"{prefix}_published_has_source",
+        ),
+    ]
+
+
+class SFTExample(SampleProvenance):
+    """An instruction and a demonstration, beside what a base model wrote for it. The
+    provenance fields describe `base_output`; the demonstration is written for the course."""
 
     slug = models.SlugField(unique=True)
     order = models.PositiveSmallIntegerField(unique=True)
@@ -346,6 +432,7 @@ class SFTExample(models.Model):
     class Meta:
         ordering = ["order"]
         verbose_name = "SFT example"
+        constraints = provenance_constraints("sftexample")
 
     def __str__(self) -> str:
         return self.instruction[:80]
@@ -375,7 +462,7 @@ class Stage(models.TextChoices):
     RLHF = "rlhf", "RLHF model"
 
 
-class CompareResponse(models.Model):
+class CompareResponse(SampleProvenance):
     prompt = models.ForeignKey(ComparePrompt, on_delete=models.CASCADE, related_name="responses")
     stage = models.CharField(max_length=10, choices=Stage)
     text = models.TextField()
@@ -389,7 +476,38 @@ class CompareResponse(models.Model):
                 condition=models.Q(stage__in=["base", "sft", "rlhf"]),
                 name="compare_stage_valid",
             ),
+            *provenance_constraints("compareresponse"),
         ]
 
     def __str__(self) -> str:
         return f"{self.prompt} · {self.get_stage_display()}"
+
+
+class RecapRow(models.Model):
+    """One row of the closing section's table: a stage with its data, algorithm, what it
+    adds, its compute and the people it needs, each cited."""
+
+    slug = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True)
+    stage = models.ForeignKey(
+        PipelineStage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The walkthrough page the row links to.",
+    )
+    name = models.CharField(max_length=80, help_text="The stage as the table names it.")
+    data = models.TextField(help_text="Markdown: what data, how much.")
+    algorithm = models.TextField(help_text="Markdown: the objective or algorithm.")
+    adds = models.TextField(help_text="Markdown: what this stage adds to the model.")
+    compute = models.TextField(help_text="Markdown: published compute, or that none is published.")
+    people = models.TextField(help_text="Markdown: whose work it takes.")
+    sources = models.ManyToManyField(Source, blank=True, related_name="recap_rows")
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = "closing-table row"
+
+    def __str__(self) -> str:
+        return self.name

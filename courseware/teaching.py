@@ -20,6 +20,7 @@ from .models import (
     CompareResponse,
     Figure,
     PipelineStage,
+    RecapRow,
     SFTExample,
     Source,
     Stage,
@@ -41,14 +42,27 @@ SEED_MAX = 2**32 - 1
 
 
 def sources_used(*groups) -> list[Source]:
-    """Distinct sources of stages (sources prefetched) and figure rows, oldest first."""
+    """Distinct sources of stages and closing-table rows (sources prefetched), figure rows
+    and sample outputs, oldest first."""
     seen: dict[int, Source] = {}
     for group in groups:
         for row in group:
-            # A stage links many sources; a FigureRow names one.
-            linked = row.sources.all() if isinstance(row, PipelineStage) else [row.figure.source]
+            # A stage or a table row links many sources; a figure row or a sample output
+            # names at most one.
+            if isinstance(row, PipelineStage | RecapRow):
+                linked = list(row.sources.all())
+            elif isinstance(row, FigureRow):
+                linked = [row.figure.source]
+            else:
+                linked = [row.source] if row.source is not None else []
             for source in linked:
                 seen.setdefault(source.pk, source)
+    return sources_merged(seen.values())
+
+
+def sources_merged(*lists) -> list[Source]:
+    """Distinct sources of several lists, oldest first."""
+    seen = {source.pk: source for sources in lists for source in sources}
     return sorted(seen.values(), key=lambda s: (s.year or 0, s.title))
 
 

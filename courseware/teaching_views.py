@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import catalog, ngram, services, teaching
 from .forms import GuessForm, SampleForm
 from .http import HtmxHttpRequest, render_page, section_context, section_is_done
-from .models import Stage
+from .models import ComparePrompt, Source, Stage
 
 # -- pipeline ---------------------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ def sft(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
         "counted": sum(token.counted for token in tokens),
         "masked": sum(not token.counted for token in tokens),
         "figures": figures,
-        "sources": teaching.sources_used(figures),
+        "sources": teaching.sources_used(figures, [example]),
         "texts": catalog.texts("sft-intro", "sft-masking", "sft-scale"),
     }
     return render_page(request, "courseware/sft.html", context, partial="example")
@@ -147,10 +148,18 @@ def compare(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
         "prompt": prompt,
         "responses": teaching.compare_responses(prompt=prompt),
         "texts": catalog.texts("compare-intro", "compare-guess"),
-        # The behaviours shown are those these papers document (base vs. tuned, refusals).
-        "sources": catalog.sources_by_key("instructgpt", "hh-rlhf", "constitutional-ai"),
+        "sources": compare_sources(prompts),
     }
     return render_page(request, "courseware/compare.html", context, partial="panel")
+
+
+def compare_sources(prompts: list[ComparePrompt]) -> list[Source]:
+    """The papers behind the behaviours shown (base vs. tuned; refusals from harmlessness
+    data and safety tuning) and the source of every published answer on any prompt (the
+    list sits outside the swapped panel, so it covers them all)."""
+    documented = catalog.sources_by_key("instructgpt", "hh-rlhf", "llama2", "constitutional-ai")
+    published = teaching.sources_used([r for p in prompts for r in p.responses.all()])
+    return teaching.sources_merged(documented, published)
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,3 +198,25 @@ def _guess_error(request: HtmxHttpRequest, context: dict, message: str) -> HttpR
     context.setdefault("response", None)
     context["error"] = message
     return render_page(request, "courseware/guess.html", context, partial="guess", status=400)
+
+
+# -- the closing section ----------------------------------------------------------------------
+
+# Cited in the closing text (refusals; reward-model biases) beside the table's own sources.
+CLOSING_SOURCES = ("hh-rlhf", "llama2", "singhal", "sharma")
+
+
+@require_GET
+@login_required
+def closing(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    """What each stage added and cost, as one table, and why the result is layered."""
+    context = section_context(request, course=course, module=module, url_name="courseware:closing")
+    rows = catalog.recap_rows()
+    context |= {
+        "rows": rows,
+        "texts": catalog.texts("closing-intro", "closing-table", "closing-costs", "closing-layers"),
+        "sources": teaching.sources_merged(
+            teaching.sources_used(rows), catalog.sources_by_key(*CLOSING_SOURCES)
+        ),
+    }
+    return render(request, "courseware/closing.html", context)

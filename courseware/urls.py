@@ -46,6 +46,11 @@ course_patterns = [
         name="compare-guess",
     ),
     path(
+        "courses/<slug:course>/<slug:module>/closing/",
+        teaching_views.closing,
+        name="closing",
+    ),
+    path(
         "courses/<slug:course>/<slug:module>/<slug:section>/",
         views.section_detail,
         name="section",

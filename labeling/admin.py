@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .models import (
     Candidate,
+    CritiqueExample,
     HeldOutPrompt,
     LabelingSession,
     Pick,
@@ -71,6 +72,19 @@ class HeldOutPromptAdmin(admin.ModelAdmin):
 class PrincipleAdmin(admin.ModelAdmin):
     list_display = ["order", "name", "weights"]
     list_display_links = ["name"]
+
+
+@admin.register(CritiqueExample)
+class CritiqueExampleAdmin(admin.ModelAdmin):
+    list_display = ["order", "principle", "slug", "provenance"]
+    list_display_links = ["principle"]
+    list_select_related = ["principle"]
+    fieldsets = [
+        (None, {"fields": ["slug", "order", "principle", "prompt", "first_response"]}),
+        ("Critique", {"fields": ["critique_request", "critique"]}),
+        ("Revision", {"fields": ["revision_request", "revision", "note"]}),
+        ("Where the model's texts come from", {"fields": ["provenance", "source", "attribution"]}),
+    ]
 
 
 class SessionPairInline(admin.TabularInline):

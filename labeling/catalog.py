@@ -13,7 +13,15 @@ from django.db.models import Prefetch
 
 from courseware.content import content_accessor
 
-from .models import Candidate, HeldOutPrompt, PreferencePair, Principle, Response, Trait
+from .models import (
+    Candidate,
+    CritiqueExample,
+    HeldOutPrompt,
+    PreferencePair,
+    Principle,
+    Response,
+    Trait,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,13 @@ def heldout_prompts() -> list[HeldOutPrompt]:
 @content_accessor
 def principles() -> list[Principle]:
     return list(Principle.objects.all())
+
+
+@content_accessor
+def critique_examples() -> list[CritiqueExample]:
+    """Constitutional AI's critique-and-revise rounds in order, each with its principle and
+    source: one query."""
+    return list(CritiqueExample.objects.select_related("principle", "source"))
 
 
 @content_accessor

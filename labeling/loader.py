@@ -13,6 +13,7 @@ from courseware import content
 
 from .models import (
     Candidate,
+    CritiqueExample,
     HeldOutPrompt,
     PreferencePair,
     Principle,
@@ -101,5 +102,28 @@ def load_content(*, stdout) -> None:
             slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
         )
         made += created
+    made += _load_critiques(_read("critiques.json"))
     content.bump()  # bulk-created rows send no signal
     stdout.write(f"labeling: {made} new rows.")
+
+
+def _load_critiques(critiques: list[dict]) -> int:
+    """Constitutional AI's critique-and-revise rounds, one per principle, by slug. A
+    principle that already has a round (an admin's) keeps it; a taken order goes last."""
+    principles = {p.slug: p for p in Principle.objects.all()}
+    missing = sorted({c["principle"] for c in critiques} - set(principles))
+    if missing:
+        raise ValidationError(f"labeling/content/critiques.json: unknown principle(s) {missing}")
+    made = 0
+    for data in critiques:
+        principle = principles[data["principle"]]
+        exists = CritiqueExample.objects.filter(slug=data["slug"]).exists()
+        if exists or CritiqueExample.objects.filter(principle=principle).exists():
+            continue
+        fields = {k: v for k, v in data.items() if k not in {"slug", "principle"}}
+        if CritiqueExample.objects.filter(order=fields["order"]).exists():
+            last = CritiqueExample.objects.order_by("-order").first()
+            fields["order"] = last.order + 1
+        CritiqueExample.objects.create(slug=data["slug"], principle=principle, **fields)
+        made += 1
+    return made

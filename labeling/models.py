@@ -26,6 +26,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from courseware.models import SampleProvenance, provenance_constraints
+
 #: Held-out prompts show 4 to 6 candidates: enough to see a policy move, few
 #: enough to read.
 MIN_CANDIDATES = 4
@@ -217,6 +219,36 @@ class Principle(models.Model):
         validate_trait_values(
             self.weights, trait_slugs=_trait_slugs(), low=-1, high=1, field="weights"
         )
+
+
+class CritiqueExample(SampleProvenance):
+    """One round of Constitutional AI's supervised phase, for one principle: a prompt, a
+    helpful-only model's first answer, the critique the principle asks for, and the
+    revision. Shown step by step on the critique page; the provenance fields describe the
+    model-written texts (the first answer, the critique and the revision)."""
+
+    slug = models.SlugField(unique=True)
+    order = models.PositiveSmallIntegerField(unique=True)
+    principle = models.OneToOneField(
+        Principle,
+        on_delete=models.CASCADE,
+        related_name="critique",
+        help_text="The constitution's principle this round applies (one round per principle).",
+    )
+    prompt = models.TextField(help_text="The request that invites a harmful answer.")
+    first_response = models.TextField(help_text="A helpful-only model's first answer.")
+    critique_request = models.TextField(help_text="The principle, put as a request to critique.")
+    critique = models.TextField(help_text="The model's critique of its first answer.")
+    revision_request = models.TextField(help_text="The principle, put as a request to revise.")
+    revision = models.TextField(help_text="The model's revised answer.")
+    note = models.TextField(blank=True, help_text="Markdown: what this round shows.")
+
+    class Meta:
+        ordering = ["order"]
+        constraints = provenance_constraints("critiqueexample")
+
+    def __str__(self) -> str:
+        return f"Critique by {self.principle}"
 
 
 class LabelingSessionQuerySet(models.QuerySet):

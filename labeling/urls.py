@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{PREFIX}label/my-preferences.jsonl", views.export_jsonl, name="export"),
     path(f"{PREFIX}reward-profile/", views.profile_page, name="profile"),
     path(f"{PREFIX}policy/", views.policy_page, name="policy"),
+    path(f"{PREFIX}critique/", views.critique_page, name="critique"),
     path(f"{PREFIX}rlaif/", views.rlaif_page, name="rlaif"),
 ]
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from courseware import catalog as course_content
 from courseware import csv_rows
 from courseware.catalog import course_catalog
 from courseware.http import (
@@ -22,7 +23,7 @@ from courseware.http import (
     section_context,
 )
 
-from . import class_view, exports, fits, policy, profile, rlaif, services, sessions
+from . import class_view, critique, exports, fits, policy, profile, rlaif, services, sessions
 
 
 def _session_url(course: str, module: str, position: int | None = None) -> str:
@@ -161,6 +162,29 @@ def policy_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         beta_index=policy.beta_index(request.GET.get("beta")),
     )
     return render_page(request, "labeling/policy.html", context, partial="result")
+
+
+@require_GET
+@login_required
+def critique_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
+    """Constitutional AI's critique-and-revise phase: a GET form picks the principle,
+    ?step= reveals the round one step at a time; with htmx only the round is swapped."""
+    if request.htmx:
+        context = _section_only(course, module, "labeling:critique")
+    else:
+        context = section_context(
+            request, course=course, module=module, url_name="labeling:critique"
+        )
+    view = critique.critique_view(
+        principle_slug=request.GET.get("principle"), step=request.GET.get("step")
+    )
+    context |= {
+        "critique": view,
+        "texts": course_content.texts("critique-intro", "critique-after"),
+        "sources": course_content.sources_by_key("constitutional-ai"),
+    }
+    status = 400 if view.error else 200
+    return render_page(request, "labeling/critique.html", context, partial="result", status=status)
 
 
 @require_GET

@@ -56,10 +56,12 @@ def fill_content_caches() -> None:
         catalog.figures,
         catalog.sft_examples,
         catalog.compare_prompts,
+        catalog.recap_rows,
         labeling_catalog.trait_space,
         labeling_catalog.pairs,
         labeling_catalog.heldout_prompts,
         labeling_catalog.principles,
+        labeling_catalog.critique_examples,
         labeling_catalog.fit_inputs_key,
         quiz_catalog.bank,
     ):

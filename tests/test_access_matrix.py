@@ -105,6 +105,7 @@ EXPECTED: dict[str, Case] = {
     "courseware:sft": Case(logged_in(200), kwargs=module_kwargs),
     "courseware:compare": Case(logged_in(200), kwargs=module_kwargs),
     "courseware:compare-guess": Case(logged_in(200), kwargs=module_kwargs),
+    "courseware:closing": Case(logged_in(200), kwargs=module_kwargs),  # issue 12
     # --- quiz (issue 5): the attempt belongs to student_a ----------------------------------
     "quiz:quiz": Case(logged_in(200), kwargs=module_kwargs),
     "quiz:start": Case(logged_in(302), kwargs=module_kwargs, method="post"),
@@ -138,6 +139,7 @@ EXPECTED: dict[str, Case] = {
     "labeling:export": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:profile": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:policy": Case(logged_in(200), kwargs=module_kwargs),
+    "labeling:critique": Case(logged_in(200), kwargs=module_kwargs),  # issue 12
     "labeling:rlaif": Case(logged_in(200), kwargs=module_kwargs),
     # --- labeling, instructor class view (issue 6) ----------------------------------------
     "labeling:class-preferences": Case(

@@ -71,6 +71,8 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "reward profile": reverse("labeling:profile", kwargs=kw),
         "policy": reverse("labeling:policy", kwargs=kw),
         "policy beta": reverse("labeling:policy", kwargs=kw) + "?beta=1&prompt=wasp-nest",
+        "critique": reverse("labeling:critique", kwargs=kw),
+        "critique round": reverse("labeling:critique", kwargs=kw) + "?principle=harmless&step=3",
         "rlaif": reverse("labeling:rlaif", kwargs=kw),
         "rlaif principles": reverse("labeling:rlaif", kwargs=kw) + "?principle=brief",
         "quiz": reverse("quiz:quiz", kwargs=kw),
@@ -78,6 +80,7 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "quiz result": reverse("quiz:result", kwargs={**kw, "pk": learner.graded_attempt}),
         # Whether the quiz score reached the learner's LMS (lti).
         "lms grades": reverse("lti:grades"),
+        "closing": reverse("courseware:closing", kwargs=kw),
     }
     from courseware.models import PipelineStage
 

@@ -34,7 +34,8 @@ def test_walk_the_pipeline_with_the_keyboard(page, live_server, student, content
     expect(page.get_by_role("list", name="The training pipeline, in order")).to_be_visible()
     assert_accessible(page)
 
-    tab_to(page, "Next: Pre-training")
+    # (the overview cites every stage's sources, so the pager is some way down)
+    tab_to(page, "Next: Pre-training", limit=80)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/pipeline/stage/pre-training/$"))
     heading = page.locator("#stage-heading")
@@ -43,14 +44,14 @@ def test_walk_the_pipeline_with_the_keyboard(page, live_server, student, content
     assert_accessible(page)
 
     for title, slug in [("SFT", "sft"), ("Reward model", "reward-model"), ("RLHF", "rlhf")]:
-        tab_to(page, f"Next: {title}")
+        tab_to(page, f"Next: {title}", limit=60)
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(rf"/pipeline/stage/{slug}/$"))
         expect(page.locator('[aria-current="step"]')).to_contain_text(title)
     expect(page.locator("#stage-heading")).to_contain_text("RLHF")
     expect(page.get_by_text("What it cannot do")).to_be_visible()
 
-    tab_to(page, "Previous: Reward model")
+    tab_to(page, "Previous: Reward model", limit=60)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/pipeline/stage/reward-model/$"))
     assert_accessible(page)
@@ -171,3 +172,20 @@ def test_comparison_stacks_on_a_phone(phone_page, live_server, student, content)
     assert second["y"] >= first["y"] + first["height"] - 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(page)
+
+
+def test_every_teaching_page_is_axe_clean_on_a_phone(phone_page, live_server, student, content):
+    from courseware.models import PipelineStage
+
+    page = log_in(phone_page, live_server, student)
+    urls = [f"{BASE}/pipeline/", f"{BASE}/sft/", f"{BASE}/compare/", f"{BASE}/compare/guess/",
+            f"{BASE}/pre-training/?phrase=and+the&sentence=in+the+beginning", f"{BASE}/closing/",
+            f"{BASE}/critique/?principle=harmless&step=3"]  # fmt: skip
+    urls += [
+        f"{BASE}/pipeline/stage/{slug}/"
+        for slug in PipelineStage.objects.values_list("slug", flat=True)
+    ]
+    for url in urls:
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert_accessible(page)

@@ -102,7 +102,7 @@ def test_admin_edit_of_a_stage_shows_on_its_page(client, admin_user, content):
     admin_edit(client, stage, adds="Edited by the admin: **a score** for any answer.")
     page = client.get(reverse("courseware:pipeline-stage", kwargs={**KW, "stage": stage.slug}))
     assert "Edited by the admin: <strong>a score</strong> for any answer." in page.text
-    assert stage.sources.count() == 3  # the sources survived the round trip
+    assert stage.sources.count() == 8  # the sources survived the round trip
 
 
 @pytest.mark.django_db

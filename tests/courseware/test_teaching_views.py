@@ -344,7 +344,7 @@ def test_sft_page_masks_the_prompt_and_cites_the_scale(
     assert text.count('class="tok tok-masked"') > 5
     assert text.count('class="tok tok-counted"') > 10
     assert "Prompt tokens, masked out of the loss" in text
-    assert "11 prompt tokens masked · 53 response tokens counted" in text
+    assert "13 prompt tokens masked · 53 response tokens counted" in text
     assert "What a base model wrote for the same prompt" in text
     for figure in ["~13k (12,725)", "27,540", "1,000"]:
         assert figure in text
@@ -530,7 +530,7 @@ def test_overview_shows_progress_from_the_teaching_pages(student_client, content
     answer = CompareResponse.objects.first()
     student_client.post(url("compare-guess"), {"response": answer.pk, "guess": answer.stage})
     overview = student_client.get(content.get_absolute_url()).text
-    assert "1 of 9" in overview
+    assert "1 of 11" in overview
 
 
 @pytest.mark.django_db
