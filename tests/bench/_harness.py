@@ -276,13 +276,15 @@ class Redis:
 
 
 @contextlib.contextmanager
-def redis_server(workdir: Path, preferred_port: int = 56379) -> Iterator[Redis | None]:
-    """Yields the running Redis, or None when redis-server is not installed: the app then
-    runs as production does without DJANGO_CACHE_URL (sessions in the database, no page
-    cache)."""
+def redis_server(
+    workdir: Path, *, wanted: bool, preferred_port: int = 56379
+) -> Iterator[Redis | None]:
+    """Yields the running Redis when one is wanted and installed, else None: the app then
+    runs as production does without DJANGO_CACHE_URL (sessions in the database)."""
     binary = shutil.which("redis-server")
-    if binary is None:
-        log("redis-server not found: running without a shared cache (no page cache)")
+    if not wanted or binary is None:
+        why = "not asked for" if not wanted else "redis-server not found"
+        log(f"no shared cache ({why}): sessions in PostgreSQL")
         yield None
         return
     redis = Redis(binary, workdir, free_port(preferred_port))
@@ -297,9 +299,7 @@ def redis_server(workdir: Path, preferred_port: int = 56379) -> Iterator[Redis |
 # --- the app ----------------------------------------------------------------------------
 
 
-def app_env(
-    database_url: str, workdir: Path, cache_url: str | None = None, page_cache: bool = True
-) -> dict[str, str]:
+def app_env(database_url: str, workdir: Path, cache_url: str | None = None) -> dict[str, str]:
     """Production settings: DEBUG off, a random secret, the pool on, SMTP configured,
     the shared cache when there is one."""
     env = {
@@ -314,7 +314,6 @@ def app_env(
         DATABASE_URL=database_url,
         DATABASE_POOL="1",
         DJANGO_EMAIL_HOST="localhost",
-        DJANGO_PAGE_CACHE="1" if page_cache else "0",
         PYTHONPATH=str(ROOT),
     )
     if cache_url:
@@ -488,7 +487,7 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def bench_stack(*, students: int, workers: int, page_cache: bool = True) -> Iterator[Stack]:
+def bench_stack(*, students: int, workers: int, shared_cache: bool = False) -> Iterator[Stack]:
     """PostgreSQL + prepared app + gunicorn, torn down in reverse order whatever happens."""
     # SIGTERM takes the same way out as Ctrl-C, so the cluster is always removed.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -499,9 +498,8 @@ def bench_stack(*, students: int, workers: int, page_cache: bool = True) -> Iter
     workdir = Path(tempfile.mkdtemp(prefix="courseware-bench-"))
     os.chmod(workdir, 0o700)  # noqa: S103  (owned by postgres after init; private)
     try:
-        with postgres_cluster(workdir) as pg, redis_server(workdir) as redis:
-            env = app_env(pg.url, workdir, redis.url if redis else None, page_cache)
-            log(f"page cache: {'on' if redis and page_cache else 'off'}")
+        with postgres_cluster(workdir) as pg, redis_server(workdir, wanted=shared_cache) as redis:
+            env = app_env(pg.url, workdir, redis.url if redis else None)
             prepare_app(env)
             django_setup(env)
             usernames = create_students(students)

@@ -153,8 +153,8 @@ def run_load(config: LoadConfig, flow_started: Event | None = None) -> LoadResul
             if flow_started is not None:
                 flow_started.set()
         elif spec.name.startswith("first "):
-            # Each student's first request for the page after the journey: with the page
-            # cache on, this is the render (a miss); reported apart from the steady state.
+            # Each student's first request for the page after the journey, reported
+            # apart from the steady state.
             page = pages["page " + spec.name.removeprefix("first ")]
 
             def work(student: flow.Student, budget: Budget, page: flow.Page = page) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from _client import Sample
 from _loadgen import PhaseWindow
 
-RATIO_TARGET = 0.5
+# DESIGN.md: every learner page's first view at least 0.10x /livez (first_view.py measures
+# those); load.py's repeat views are held to the same floor.
+RATIO_TARGET = 0.10
 
 
 def succeeded(sample: Sample) -> bool:

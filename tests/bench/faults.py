@@ -10,8 +10,8 @@ During the flow phase (after every student has logged in):
   (c) PostgreSQL is restarted once (at 45 % of the duration; `--pg-down S` keeps it
       stopped S seconds first);
   (d) gunicorn is reloaded with SIGHUP once (at 75 %);
-  (e) Redis (the shared cache: sessions, users, kept pages) is restarted once (at 60 %)
-      and comes back empty: sessions are read from the database again, pages rendered.
+  (e) with `--shared-cache`, Redis (the optional shared cache, holding sessions) is
+      restarted once (at 60 %) and comes back empty: sessions are read from the database.
 A poller asks /healthz every 100 ms. The run prints the failed requests grouped in time
 windows next to the fault that preceded them, how long /healthz answered 503, and the
 reconciliation: nothing acknowledged may be lost (the exit status says whether it was).
@@ -66,7 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of faulted load")
     parser.add_argument("--max-requests", type=int, default=500_000)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--shared-cache", action="store_true", help="run with Redis as the shared cache"
+    )
     parser.add_argument(
         "--pg-down",
         type=float,
@@ -183,7 +186,9 @@ def cause(at: float, done: list[Done]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with bench_stack(students=args.students, workers=args.workers) as stack:
+    with bench_stack(
+        students=args.students, workers=args.workers, shared_cache=args.shared_cache
+    ) as stack:
         config = LoadConfig(
             host=HOST,
             port=stack.server.port,

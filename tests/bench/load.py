@@ -7,9 +7,9 @@ After every student has logged in once, half of the time is spent on the journey
 flow.STEPS, whose writes are then reconciled against the database, the other half
 measuring pages alone (the minimal view /livez first, then each page in flow.PAGES, an
 equal slice each, all students in a closed loop) over the data the journey left. Before
-each page's slice every student requests it once ("first" rows): with the page cache on
-that request renders the page, the slice then measures the pages as served again.
-`--no-page-cache` measures the render path alone, for comparison. Phases rather than interleaving:
+each page's slice every student requests it once (the "first" rows), then the slice
+measures it requested again; every request renders from the database (first views at
+scale: first_view.py). Phases rather than interleaving:
 a page's requests/s is only comparable with the minimal view's when each has the
 server to itself under the same concurrency; interleaving would tie their counts to the
 flow's mix instead of measuring either.
@@ -37,11 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-requests", type=int, default=500_000, help="request cap over all timed phases"
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (2+)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2+)")
     parser.add_argument(
-        "--no-page-cache",
-        action="store_true",
-        help="render every page (DJANGO_PAGE_CACHE=0): measures the render path alone",
+        "--shared-cache", action="store_true", help="run with Redis as the shared cache"
     )
     return parser.parse_args(argv)
 
@@ -60,8 +58,8 @@ def load_phases(duration: float, max_requests: int, students: int) -> list[Phase
     ]
     for name in measured:
         if name.startswith("page "):
-            # One untimed-for-the-ratio request per student first: the page's render
-            # (with the page cache on, the miss), reported on its own row.
+            # One request per student first (a first view of a section records it),
+            # reported on its own row.
             phases.append(PhaseSpec("first " + name.removeprefix("page "), 30.0, students))
         phases.append(PhaseSpec(name, slice_seconds, int(share * slice_seconds)))
     return phases
@@ -85,7 +83,7 @@ def report(result: LoadResult, outcomes: list[Outcome], students: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with bench_stack(
-        students=args.students, workers=args.workers, page_cache=not args.no_page_cache
+        students=args.students, workers=args.workers, shared_cache=args.shared_cache
     ) as stack:
         log(f"load: {stack.cores.describe()}")
         config = LoadConfig(

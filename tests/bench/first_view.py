@@ -1,0 +1,307 @@
+"""First-view benchmark: each learner page as a class sees it for the first time.
+
+    .venv/bin/python tests/bench/first_view.py                       # 1,000 learners
+    .venv/bin/python tests/bench/first_view.py --students 200        # smoke
+
+In a real class most views are first views, so this is the number that counts
+(DESIGN.md, "Performance targets"). The stack is the production one (load.py's: a
+throwaway PostgreSQL, gunicorn with 2 sync workers, no shared cache unless
+`--shared-cache`), with N learners in one class, each with a finished labeling session
+(made through the app's own services, so each has its stored reward-model fit) and a
+signed-in session (a session row made as the login view makes it: the password check is
+not part of any page).
+
+The load generator (a second process, on its own core) runs, one after another:
+
+- `minimal before`: every thread requests `/livez` in a closed loop for a few seconds;
+- for each page in flow.PAGES, `first <page>`: every learner requests the page exactly
+  once, so every request is that learner's first view of it (the first view of a
+  section records it: one upsert); then `again <page>`: every learner once more;
+- `minimal after`.
+
+Throughput is successful requests over the phase's wall time. Each page's ratio is its
+first-view throughput over the minimal view's (the mean of before and after), measured
+side by side in the same run; the targets are at least 0.10 for every page and 0.15 for
+the median page. Reported, not enforced; any failed request fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import queue
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+
+import flow
+from _client import Browser, Sample
+from _harness import HOST, bench_stack, log
+from _loadgen import PhaseWindow
+from _stats import endpoint_rows, print_endpoint_table, print_errors
+
+PAGE_TARGET = 0.10
+MEDIAN_TARGET = 0.15
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=1000, help="learners in the class")
+    parser.add_argument("--threads", type=int, default=16, help="concurrent client connections")
+    parser.add_argument("--minimal-seconds", type=float, default=6.0)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--shared-cache", action="store_true", help="run with Redis as the shared cache"
+    )
+    return parser.parse_args(argv)
+
+
+# --- preparing the learners (orchestrator, with the ORM) ------------------------------------
+
+
+def prepare_learners(usernames: list[str], seed: int = 11) -> dict[str, str]:
+    """A finished labeling session for each learner, through the services a learner's
+    requests call, and a signed-in session each; returns username -> session key."""
+    import random
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    from labeling import services
+    from labeling.models import ScreenSide
+
+    rng = random.Random(seed)  # noqa: S311  (simulated picks)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    backend = "courseware.roles.RoleModelBackend"
+    assert backend in settings.AUTHENTICATION_BACKENDS, "the login backend moved"
+    keys: dict[str, str] = {}
+    started = time.perf_counter()
+    for user in get_user_model().objects.filter(username__in=usernames).order_by("username"):
+        session, _ = services.session_start(user=user, rng=rng)
+        for shown in session.shown.order_by("position"):
+            side = rng.choice(ScreenSide.values)
+            services.pick_record(session=session, pair=shown.pair_id, side=side)
+        services.session_finish(session=session)
+        signed_in = store()
+        signed_in[SESSION_KEY] = str(user.pk)
+        signed_in[BACKEND_SESSION_KEY] = backend
+        signed_in[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        signed_in.create()
+        keys[user.username] = signed_in.session_key
+    log(
+        f"{len(keys)} learners labeled, fitted and signed in ({time.perf_counter() - started:.0f} s)"
+    )
+    return keys
+
+
+def section_pages() -> int:
+    """How many of flow.PAGES are sections (their first view records one row each)."""
+    from django.urls import resolve
+
+    from courseware.models import Section
+
+    names = {resolve(section.get_absolute_url()).view_name for section in Section.objects.all()}
+    names.add("courseware:section")  # flow fetches it with a section's slug
+    return sum(1 for page in flow.PAGES if page.url_name in names)
+
+
+def progress_rows() -> int:
+    from courseware.models import SectionProgress
+
+    return SectionProgress.objects.count()
+
+
+# --- the load generator (second process) ----------------------------------------------------
+
+
+@dataclass
+class Config:
+    port: int
+    sessions: dict[str, str]
+    cookie_name: str
+    env: dict[str, str]
+    cpus: frozenset[int]
+    plan: flow.Plan
+    threads: int
+    minimal_seconds: float
+
+
+@dataclass
+class Result:
+    samples: list[Sample] = field(default_factory=list)
+    windows: list[PhaseWindow] = field(default_factory=list)
+
+
+def _phase(name: str, config: Config, work) -> tuple[PhaseWindow, list[Sample]]:
+    browsers = [Browser(HOST, config.port, phase=name) for _ in range(config.threads)]
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(b,), daemon=True) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    window = PhaseWindow(name, started, time.monotonic())
+    samples = [s for b in browsers for s in b.samples]
+    for browser in browsers:
+        browser.close()
+    return window, samples
+
+
+def run_load(config: Config) -> Result:
+    result = Result()
+    learners = list(config.sessions.items())
+
+    def minimal(name: str) -> None:
+        deadline = time.monotonic() + config.minimal_seconds
+
+        def work(browser: Browser) -> None:
+            while time.monotonic() < deadline:
+                browser.get("livez")
+
+        window, samples = _phase(name, config, work)
+        result.windows.append(window)
+        result.samples.extend(samples)
+
+    def once_each(name: str, page: flow.Page) -> None:
+        todo: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        for learner in learners:
+            todo.put(learner)
+
+        def work(browser: Browser) -> None:
+            while True:
+                try:
+                    username, key = todo.get_nowait()
+                except queue.Empty:
+                    return
+                # This thread now acts as that learner's browser.
+                browser.cookies = {config.cookie_name: key}
+                page.fetch(
+                    flow.Student(username, "", browser, config.plan, rng=None)  # type: ignore[arg-type]
+                )
+
+        window, samples = _phase(name, config, work)
+        result.windows.append(window)
+        result.samples.extend(samples)
+
+    minimal("minimal before")
+    for page in flow.PAGES:
+        once_each(f"first {page.url_name}", page)
+        once_each(f"again {page.url_name}", page)
+    minimal("minimal after")
+    return result
+
+
+def _child_main(config: Config, conn: Connection) -> None:
+    os.sched_setaffinity(0, config.cpus)
+    os.environ.update(config.env)
+    import django
+
+    django.setup()  # for reverse() only: this process never opens a database connection
+    try:
+        conn.send(run_load(config))
+    finally:
+        conn.close()
+
+
+def run_in_child(config: Config) -> Result:
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(config, sender), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        return receiver.recv()
+    except EOFError as exc:
+        raise RuntimeError("the load generator died without a result") from exc
+    finally:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def print_first_view_ratios(rows: list[dict]) -> None:
+    by_phase = {row["phase"]: row for row in rows}
+    minimals = [by_phase[p]["rps"] for p in ("minimal before", "minimal after") if p in by_phase]
+    minimal = sum(minimals) / len(minimals)
+    print(
+        f"\nfirst views vs the minimal view (GET livez: {minimal:.1f} req/s, the mean of "
+        + " and ".join(f"{rps:.1f}" for rps in minimals)
+        + " measured before and after the pages)"
+    )
+    print(f"  {'page':<26} {'first req/s':>11} {'ratio':>6} {'again req/s':>11} {'ratio':>6}")
+    ratios = []
+    for page in flow.PAGES:
+        first = by_phase[f"first {page.url_name}"]["rps"]
+        again = by_phase[f"again {page.url_name}"]["rps"]
+        ratios.append(first / minimal)
+        verdict = "" if first / minimal >= PAGE_TARGET else f"  BELOW {PAGE_TARGET}"
+        print(
+            f"  {page.url_name:<26} {first:>11.1f} {first / minimal:>6.3f} "
+            f"{again:>11.1f} {again / minimal:>6.3f}{verdict}"
+        )
+    median = statistics.median(ratios)
+    print(
+        f"  lowest first-view ratio {min(ratios):.3f} (target {PAGE_TARGET}), "
+        f"median {median:.3f} (target {MEDIAN_TARGET}): "
+        + ("targets met" if min(ratios) >= PAGE_TARGET and median >= MEDIAN_TARGET else "MISSED")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with bench_stack(
+        students=args.students, workers=args.workers, shared_cache=args.shared_cache
+    ) as stack:
+        from django.conf import settings
+        from django.db import connections
+
+        sessions = prepare_learners(stack.usernames)
+        sections = section_pages()
+        before = progress_rows()
+        connections.close_all()  # hold no connection while the load runs
+        log(f"first views: {stack.cores.describe()}, {args.threads} client threads")
+        config = Config(
+            port=stack.server.port,
+            sessions=sessions,
+            cookie_name=settings.SESSION_COOKIE_NAME,
+            env=stack.env,
+            cpus=stack.cores.client,
+            plan=stack.plan,
+            threads=args.threads,
+            minimal_seconds=args.minimal_seconds,
+        )
+        result = run_in_child(config)
+        recorded = progress_rows() - before
+        connections.close_all()
+    rows = endpoint_rows(result.samples, result.windows)
+    print_endpoint_table(rows)
+    print_first_view_ratios(rows)
+    print(
+        f"\nfirst views recorded: {recorded} section-progress rows for "
+        f"{args.students} learners x {sections} section pages"
+        " (one per learner and section: the first view writes it, the second nothing)"
+    )
+    errors = print_errors(result.samples)
+    passed = errors == 0 and recorded == args.students * sections
+    print("\nPASS" if passed else "\nFAIL: see errors above")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the benchmark's PostgreSQL and gunicorn were stopped and removed")
