@@ -166,10 +166,15 @@ PAGES: Sequence[Page] = (
     Page("courseware:module", _module_overview),
     Page("courseware:section", _first_section),
     Page("courseware:pretraining", _module_page("courseware:pretraining")),
+    Page("courseware:sft", _module_page("courseware:sft")),
+    Page("courseware:compare", _module_page("courseware:compare")),
     Page("labeling:session", _module_page("labeling:session")),
     Page("labeling:profile", _module_page("labeling:profile")),
     Page("labeling:policy", _module_page("labeling:policy")),
+    Page("labeling:critique", _module_page("labeling:critique")),
+    Page("labeling:rlaif", _module_page("labeling:rlaif")),
     Page("quiz:quiz", _module_page("quiz:quiz")),
+    Page("courseware:closing", _module_page("courseware:closing")),
 )
 
 
