@@ -322,7 +322,7 @@ def test_profile_shows_tallies_chart_losses_heldout_and_steps(student_client, fi
     assert "You chose the more concise answer in" in text
     assert 'role="img"' in text and "<desc" in text
     assert "−log σ(r(chosen) − r(rejected))" in text
-    assert "Your reward model picks" in text
+    assert "The top of the list for your reward model is" in text
     assert "The three steps of RLHF" in text
     assert "arXiv 2203.02155" in text
     assert "at least 5 of your classmates" in text
