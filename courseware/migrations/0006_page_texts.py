@@ -68,9 +68,13 @@ TEXTS = [
         "weights. Each student also has their own model, fitted to their own picks in the "
         "same way and with the same prior (the one they saw on their reward profile). The "
         "charts show how the students' weights spread, with the class model's weight marked "
-        "by a line. Students' own weights sit closer to zero than the class model's: the "
-        "Gaussian prior that keeps six picks from producing infinite weights weighs as much "
-        "as six picks, but next to a class's hundreds of picks it hardly counts.",
+        "by a line. Two things set how far apart they are. Students who disagree pull the "
+        "class model's weights towards zero, since it has to fit everyone's picks at once, "
+        "while each student's picks agree with themselves, so their own weights can be "
+        "larger. And the Gaussian prior that keeps six picks from producing infinite weights "
+        "weighs about as much as six picks, while next to a class's hundreds of picks it "
+        "hardly counts: a student's weights say as much about the prior's strength as about "
+        "the student.",
     },
     {
         "key": "class-heldout",
