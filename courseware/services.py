@@ -137,3 +137,25 @@ def progress_mark_done(*, user: AbstractBaseUser, section: Section) -> None:
     SectionProgress.objects.filter(user=user, section=section, done_at__isnull=True).update(
         done_at=now
     )
+
+
+@transaction.atomic
+def progress_follow_activity(*, section: Section, users, done_user_ids: set[int]) -> None:
+    """Demo data: make `section`'s progress say what the activity behind it says. Of
+    `users`, those in `done_user_ids` have it done (and seen); the others do not have it
+    done. Used by the apps' demo hooks so that a demo student who finished the activity
+    never reads "Not started" beside it, and one who did not never reads "Done"."""
+    now = timezone.now()
+    done = [user for user in users if user.pk in done_user_ids]
+    SectionProgress.objects.bulk_create(
+        [
+            SectionProgress(user=user, section=section, first_seen_at=now, done_at=now)
+            for user in done
+        ],
+        ignore_conflicts=True,
+    )
+    SectionProgress.objects.filter(user__in=done, section=section, done_at__isnull=True).update(
+        done_at=now
+    )
+    others = [user for user in users if user.pk not in done_user_ids]
+    SectionProgress.objects.filter(user__in=others, section=section).update(done_at=None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, Case, Count, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Sum, Value, When
 
 from courseware.models import Classroom, Enrollment
 from courseware.selectors import pseudonym
@@ -120,9 +120,13 @@ class ClassPreferences:
     space: TraitSpace
     pairs: list[PairSummary]
     learners: int
-    left: agreement.Estimate
+    #: Share of all picks that went left, with a learner-clustered interval: one
+    #: learner's picks are not independent draws.
+    left: agreement.ClusteredEstimate
     pairwise: float | None
-    kappa: float | None
+    #: Chance-corrected agreement: Bennett's S, the same however the content names each
+    #: pair's responses (see agreement.bennett_s).
+    chance_corrected: float | None
     class_model: reward.RewardModel
     spreads: list[charts.TraitSpread]
     heldout: list[HeldOutSummary]
@@ -135,22 +139,36 @@ class ClassPreferences:
 
 
 def pick_count_table(pairs: Sequence[PairSummary]) -> np.ndarray:
-    """Pairs x (chose A, chose B): the items x categories table for Fleiss' kappa."""
+    """Pairs x (chose A, chose B): the items x categories table for the agreement figures."""
     return np.array([[p.chose_a, p.chose_b] for p in pairs], dtype=np.int64).reshape(-1, 2)
 
 
 _PATTERN_MAX_PAIRS = 39  # 3^39 < 2^63
 
 
-def _learner_patterns(
-    *, classroom: Classroom, pair_index: dict[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """From ONE query of one row per learner: (user ids, sorted; index of each learner's
-    pattern; the distinct patterns' (U, P) pick mask; their (U, P) chosen-A flags)."""
+@dataclass
+class LearnerPatterns:
+    """One row per learner who picked on a shown pair, by user id."""
+
+    user_ids: np.ndarray
+    #: Index of each learner's pattern in `mask`/`picked_a`.
+    pattern: np.ndarray
+    #: The distinct patterns: (U, P) 1.0 where the pattern has a pick on that pair.
+    mask: np.ndarray
+    #: The distinct patterns: (U, P) True where that pick chose A.
+    picked_a: np.ndarray
+    #: Per learner: picks that went to the response shown on the left, and all picks.
+    left: np.ndarray
+    picks: np.ndarray
+
+
+def _learner_patterns(*, classroom: Classroom, pair_index: dict[int, int]) -> LearnerPatterns:
+    """From ONE query of one row per learner: their pick pattern (packed into one number)
+    and how many of their picks went left."""
     n_pairs = len(pair_index)
     if not pair_index:
-        empty = np.zeros((0, 0))
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), empty, empty.astype(bool)
+        empty, none = np.zeros((0, 0)), np.empty(0, dtype=np.int64)
+        return LearnerPatterns(none, none, empty, empty.astype(bool), none, none)
     if n_pairs > _PATTERN_MAX_PAIRS:
         raise ValueError(f"at most {_PATTERN_MAX_PAIRS} pairs fit a pick pattern")
     place = Case(
@@ -163,20 +181,31 @@ def _learner_patterns(
         default=Value(2),
         output_field=BigIntegerField(),
     )
+    shown = Q(pair_id__in=list(pair_index))
     rows = (
         class_picks(classroom=classroom)
         .order_by()
         .values("session__user_id")
-        .annotate(pattern=Sum(place * digit))
+        .annotate(
+            pattern=Sum(place * digit),
+            left=Count("id", filter=shown & Q(chosen_left=True)),
+            picks=Count("id", filter=shown),
+        )
         .filter(pattern__gt=0)  # only picks on pairs no longer shown
         .order_by("session__user_id")
-        .values_list("session__user_id", "pattern")
+        .values_list("session__user_id", "pattern", "left", "picks")
     )
-    table = np.array(list(rows), dtype=np.int64).reshape(-1, 2)
-    user_ids = table[:, 0]
+    table = np.array(list(rows), dtype=np.int64).reshape(-1, 4)
     patterns, inverse = np.unique(table[:, 1], return_inverse=True)
     digits = (patterns[:, None] // (3 ** np.arange(n_pairs, dtype=np.int64))[None, :]) % 3
-    return user_ids, inverse.astype(np.int64), (digits > 0).astype(float), digits == 1
+    return LearnerPatterns(
+        user_ids=table[:, 0],
+        pattern=inverse.astype(np.int64),
+        mask=(digits > 0).astype(float),
+        picked_a=digits == 1,
+        left=table[:, 2],
+        picks=table[:, 3],
+    )
 
 
 def class_preferences(*, classroom: Classroom) -> ClassPreferences:
@@ -215,8 +244,6 @@ def class_preferences(*, classroom: Classroom) -> ClassPreferences:
             )
         )
     table = pick_count_table(pairs)
-    total = int(table.sum())
-    left = agreement.position_bias(sum(p.chose_left for p in pairs), total)
 
     # The class reward model: one Bradley-Terry fit over every pick, from the counts.
     k = len(space.traits)
@@ -237,9 +264,9 @@ def class_preferences(*, classroom: Classroom) -> ClassPreferences:
     # Every learner's own model: one fit per distinct pick pattern, shared by every
     # learner who picked the same way (identical data, identical fit).
     pair_index = {p.pair.pk: i for i, p in enumerate(pairs)}
-    user_ids, learner_pattern, pattern_mask, pattern_a = _learner_patterns(
-        classroom=classroom, pair_index=pair_index
-    )
+    found = _learner_patterns(classroom=classroom, pair_index=pair_index)
+    user_ids, learner_pattern = found.user_ids, found.pattern
+    pattern_mask, pattern_a = found.mask, found.picked_a
     # differences[p] is A - B; a learner who chose B has the opposite sign.
     signs = np.where(pattern_a, 1.0, -1.0) * pattern_mask
     pattern_weights = reward.fit_reward_models(
@@ -302,9 +329,10 @@ def class_preferences(*, classroom: Classroom) -> ClassPreferences:
         space=space,
         pairs=pairs,
         learners=int(user_ids.size),
-        left=left,
+        # Learners are the clusters: all of one learner's picks share their habits.
+        left=agreement.position_bias_clustered(found.left, found.picks),
         pairwise=agreement.pairwise_agreement(table),
-        kappa=agreement.fleiss_kappa(table),
+        chance_corrected=agreement.bennett_s(table),
         class_model=class_model,
         spreads=charts.trait_spreads(space.traits, learner_weights.reshape(-1, k), class_weights),
         heldout=heldout,

@@ -8,6 +8,9 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from courseware.models import Section
+from courseware.services import progress_follow_activity
+
 from . import services
 from .models import LabelingSession, Pick, PreferencePair, ResponseKey, SessionPair, Trait
 
@@ -66,4 +69,15 @@ def demo_populate(*, classroom, students, rng: random.Random, stdout) -> None:
     # Their fits are derived on first read (labeling.fits.learner_fit), like any session
     # that finished without one; what classmates see of the class is counted now.
     services.class_tally_refresh(classroom_ids=[classroom.pk])
+    # Progress follows activity: whoever has a finished session has the section done,
+    # whoever has none does not (the courseware demo drew progress at random).
+    finished = set(
+        LabelingSession.objects.filter(user__in=students, finished_at__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
+    for section in Section.objects.filter(
+        module__course=classroom.course, url_name="labeling:session"
+    ):
+        progress_follow_activity(section=section, users=students, done_user_ids=finished)
     stdout.write(f"labeling: {len(sessions)} demo labeling sessions.")

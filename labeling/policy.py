@@ -4,6 +4,7 @@ with the learner's own reward (from their stored fit)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from . import catalog, charts, reward
 from .fits import BETAS, model_at, policy_table
 from .models import Candidate, HeldOutPrompt, RewardFit
+from .profile import best_of_n_rows
 
 DEFAULT_BETA_INDEX = BETAS.index(0.1)  # DPO's default
 
@@ -63,8 +65,32 @@ class PolicyView:
     log_z: float
     has_profile: bool
     model: reward.RewardModel
+    #: max - min of the learner's rewards over this prompt's candidates.
+    spread: float = 0.0
+    #: (n, exact expected reward of best-of-n under the illustrative pi_ref).
+    best_of_n: list[tuple[int, float]] = field(default_factory=list)
     betas: tuple[float, ...] = BETAS
     chart: dict = field(default_factory=dict)
+
+    @property
+    def best_reward(self) -> float:
+        return max(bar.reward for bar in self.bars)
+
+    @property
+    def lowest_reward(self) -> float:
+        return min(bar.reward for bar in self.bars)
+
+    @property
+    def odds_factor(self) -> float:
+        """exp(spread / beta): the most pi* can move the odds between two candidates."""
+        return math.exp(min(self.spread / self.beta, 700.0))
+
+    @property
+    def odds_factor_label(self) -> str:
+        factor = self.odds_factor
+        if factor >= 1e6:
+            return "more than a million"
+        return f"{factor:,.0f}" if factor >= 10 else f"{factor:.2f}"
 
     @property
     def beta_label(self) -> str:
@@ -109,6 +135,8 @@ def policy_view(
         model = reward.fit_reward_model([], catalog.trait_space().slugs)
         table = policy_table(prompt, np.zeros(len(candidates)))
     row = table["betas"][beta_index]
+    space = catalog.trait_space()
+    matrix = np.stack([space.vector(c.traits) for c in candidates])
     bars = [
         PolicyBar(
             candidate=c,
@@ -132,5 +160,7 @@ def policy_view(
         log_z=row["log_z"],
         has_profile=fit is not None,
         model=model,
+        spread=reward.reward_spread(model, matrix),
+        best_of_n=best_of_n_rows(candidates, table["rewards"]),
         chart=charts.policy_chart(len(bars)),
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import catalog, charts, reward
 from .fits import FitItem, LearnerFit, model_at
 from .models import Candidate, HeldOutPrompt, Response, Trait
@@ -50,10 +52,69 @@ class HeldOutChoice:
     rewards: list[float]
     best: Candidate
     reference_favourite: Candidate
+    #: (n, exact expected reward of best-of-n under pi_ref) for reward.BEST_OF_N_SIZES.
+    best_of_n: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def rows(self) -> list[tuple[Candidate, float]]:
         return list(zip(self.candidates, self.rewards, strict=True))
+
+    @property
+    def best_reward(self) -> float:
+        return max(self.rewards)
+
+
+def best_of_n_rows(candidates: list[Candidate], rewards) -> list[tuple[int, float]]:
+    """Best-of-n's exact expected reward for each n the pages show, with the candidates'
+    (illustrative) reference probabilities as the sampling distribution."""
+    pi_ref = np.array([c.ref_prob for c in candidates], dtype=np.float64)
+    pi_ref = pi_ref / pi_ref.sum()  # tolerate admin rounding (validated to 1e-3)
+    return [
+        (n, reward.best_of_n_expected_reward(rewards, pi_ref, n)) for n in reward.BEST_OF_N_SIZES
+    ]
+
+
+@dataclass(frozen=True)
+class PriorStep:
+    """One choice of the prior-strength control."""
+
+    lam: float
+    current: bool
+    default: bool
+
+    @property
+    def value(self) -> str:
+        return f"{self.lam:g}"
+
+    @property
+    def sd(self) -> float:
+        """The Gaussian prior's standard deviation per weight, 1 / sqrt(lam)."""
+        return 1 / math.sqrt(self.lam)
+
+
+def prior_strength(raw: str | None) -> float:
+    """The `lam` query parameter as one of reward.LAMBDA_STEPS (absent: the default).
+
+    Raises ValueError for anything else: the stored fits exist only at those steps."""
+    if raw is None or raw == "":
+        return reward.DEFAULT_LAMBDA
+    if len(raw) > 10:
+        raise ValueError("too long")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"not a number: {raw!r}") from None
+    for step in reward.LAMBDA_STEPS:
+        if math.isclose(value, step, rel_tol=1e-9):
+            return step
+    raise ValueError(f"not one of the prior strengths offered: {raw!r}")
+
+
+def prior_steps(lam: float) -> list[PriorStep]:
+    return [
+        PriorStep(lam=step, current=step == lam, default=step == reward.DEFAULT_LAMBDA)
+        for step in reward.LAMBDA_STEPS
+    ]
 
 
 @dataclass
@@ -66,8 +127,40 @@ class Profile:
     heldout: list[HeldOutChoice]
     class_finished: int
     class_shown: bool
+    #: What the picked pairs can tell apart (traits that always move together).
+    design: reward.DesignCheck | None = None
+    lam: float = reward.DEFAULT_LAMBDA
+    steps: list[PriorStep] = field(default_factory=list)
     coin_flip_loss: float = reward.COIN_FLIP_LOSS
     chart: dict = field(default_factory=dict)
+
+    @property
+    def lam_label(self) -> str:
+        return f"{self.lam:g}"
+
+    @property
+    def prior_sd(self) -> float:
+        return 1 / math.sqrt(self.lam)
+
+    @property
+    def picks_given_back(self) -> int:
+        """Picks the model gives more than an even chance."""
+        return sum(1 for r in self.rows if r.probability > 0.5)
+
+    @property
+    def confounded_names(self) -> list[list[str]]:
+        """Each group of traits the pairs cannot tell apart, by display name."""
+        if self.design is None:
+            return []
+        names = {t.slug: t.name for t in self.traits}
+        return [[names[slug] for slug in group] for group in self.design.confounded]
+
+    @property
+    def invisible_names(self) -> list[str]:
+        if self.design is None:
+            return []
+        names = {t.slug: t.name for t in self.traits}
+        return [names[slug] for slug in self.design.invisible]
 
     @property
     def tally_rows(self) -> list[tuple[Trait, reward.TraitTally]]:
@@ -118,9 +211,13 @@ def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) 
     finished, counts = _classmates(learner)
     shown = finished >= CLASS_MIN_FINISHED
     items = {i.pair_id: i for i in learner.items}
-    rows = []
+    rows, differences = [], []
     for pair_id, (rc, rr) in zip(figures["picked"], stored["picks"], strict=True):
         item, responses = items[pair_id], pairs[pair_id].responses
+        differences.append(
+            space.vector(responses[item.chosen].traits)
+            - space.vector(responses[item.rejected].traits)
+        )
         row = PickRow(
             item=ProfileItem(
                 fit_item=item, chosen=responses[item.chosen], rejected=responses[item.rejected]
@@ -147,8 +244,13 @@ def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) 
                 rewards=rewards,
                 best=candidates[best],
                 reference_favourite=max(candidates, key=lambda c: c.ref_prob),
+                best_of_n=best_of_n_rows(candidates, rewards),
             )
         )
+    # Which traits the picked pairs cannot tell apart: a property of the pairs, not of
+    # the picks (a pick flips a row's sign, which changes nothing here).
+    matrix = np.array(differences, dtype=np.float64).reshape(-1, len(space.slugs))
+    design = reward.design_check(matrix, space.slugs) if space.slugs else None
     return Profile(
         traits=space.traits,
         model=model,
@@ -158,5 +260,8 @@ def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) 
         heldout=heldout,
         class_finished=finished,
         class_shown=shown,
+        design=design,
+        lam=lam,
+        steps=prior_steps(lam),
         chart=charts.weight_chart(len(space.traits)),
     )

@@ -719,6 +719,45 @@ def reward_spread(model: RewardModel, candidates_traits: npt.ArrayLike) -> float
     return float(rewards.max() - rewards.min())
 
 
+#: The sample sizes the pages show best-of-n's expected reward for.
+BEST_OF_N_SIZES = (1, 2, 4, 8)
+
+
+def best_of_n_expected_reward(
+    rewards: npt.ArrayLike, probabilities: npt.ArrayLike, n: int
+) -> float:
+    """Exact expected reward of best-of-n when the n samples come from a finite list.
+
+    Best-of-n draws n answers independently from the reference policy and keeps the
+    one with the highest reward (Stiennon et al., "Learning to summarize from human
+    feedback", arXiv 2009.01325).  Over a finite candidate list drawn with
+    probabilities ``p`` (with replacement), the best reward ``M`` of n draws is an
+    order statistic with ``P(M <= v) = F(v)^n``, ``F(v) = sum of p over rewards <= v``
+    (David & Nagaraja, *Order Statistics*, 3rd ed. 2003, section 2.1).  So, over the
+    distinct reward values ``v_1 < ... < v_m``::
+
+        E[M] = sum_k v_k (F(v_k)^n - F(v_{k-1})^n),   F(v_0) = 0
+
+    Candidates whose rewards are equal are one value (ties cost nothing: which of them
+    is kept does not change the reward); candidates with probability 0 are never drawn.
+    n = 1 gives the reference expectation ``sum p r``; as n grows it tends to the best
+    reward among candidates with ``p > 0``.  The pages' "your model picks" is that
+    limit: an argmax over the list, not a sample.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a whole number >= 1, got {n!r}")
+    p = _distribution(probabilities, "probabilities")
+    r = _rewards_like(rewards, p)
+    drawn = p > 0
+    values, groups = np.unique(r[drawn], return_inverse=True)
+    mass = np.bincount(groups, weights=p[drawn], minlength=values.size)
+    cdf = np.minimum(np.cumsum(mass), 1.0)
+    cdf[-1] = 1.0  # every draw is some candidate: rounding must not leave mass behind
+    at_most = cdf ** int(n)
+    below = np.concatenate([[0.0], at_most[:-1]])
+    return float(np.sum(values * (at_most - below)))
+
+
 # ---------------------------------------------------------------------------
 # (d) KL-regularised optimum, DPO implicit reward, KL, expected reward
 # ---------------------------------------------------------------------------

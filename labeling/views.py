@@ -32,14 +32,19 @@ def _session_url(course: str, module: str, position: int | None = None) -> str:
 
 
 def _error(
-    request: HtmxHttpRequest, exc: services.LabelingError, *, course: str, module: str
+    request: HtmxHttpRequest,
+    exc: services.LabelingError,
+    *,
+    course: str,
+    module: str,
+    back: str | None = None,
 ) -> HttpResponse:
     """A 4xx a person can read. htmx gets plain text that labeling.js puts in the
     page's alert region (htmx does not swap error responses)."""
     message = exc.messages[0]
     if request.htmx:
         return HttpResponse(message, status=exc.status, content_type="text/plain; charset=utf-8")
-    context = {"message": message, "back": _session_url(course, module)}
+    context = {"message": message, "back": back or _session_url(course, module)}
     return render(request, "labeling/error.html", context, status=exc.status)
 
 
@@ -133,12 +138,40 @@ def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 @require_GET
 @login_required
 def profile_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
-    context = section_context(request, course=course, module=module, url_name="labeling:profile")
+    """The reward profile; ?lam= picks the prior strength (one of reward.LAMBDA_STEPS),
+    and with htmx only the figures that depend on it are swapped."""
+    try:
+        lam = profile.prior_strength(request.GET.get("lam"))
+    except ValueError:
+        exc = services.LabelingError(
+            "That prior strength is not one of the steps offered.", code="bad_input"
+        )
+        back = reverse("labeling:profile", kwargs={"course": course, "module": module})
+        return _error(request, exc, course=course, module=module, back=back)
+    if request.htmx:
+        context = _section_only(course, module, "labeling:profile")
+    else:
+        context = section_context(
+            request, course=course, module=module, url_name="labeling:profile"
+        )
     learner = fits.learner_fit(user=request.user, figures="profile")
     if learner.finished:
-        context["profile"] = profile.learner_profile(learner)
+        context["profile"] = profile.learner_profile(learner, lam=lam)
     context["open_session"] = learner.has_open_session
-    return render(request, "labeling/profile.html", context)
+    context["texts"] = course_content.texts(*PROFILE_TEXTS)
+    context["sources"] = course_content.sources_by_key(*PROFILE_SOURCES)
+    return render_page(request, "labeling/profile.html", context, partial="fit")
+
+
+#: The profile page's lesson text and the sources it cites (admin-editable content).
+PROFILE_TEXTS = (
+    "profile-model",
+    "profile-prior",
+    "profile-loss",
+    "profile-heldout",
+    "profile-steps",
+)
+PROFILE_SOURCES = ("bradley-terry", "christiano", "stiennon", "instructgpt", "llama2")
 
 
 def _section_only(course: str, module: str, url_name: str) -> dict:
@@ -161,7 +194,13 @@ def policy_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
         prompt_slug=request.GET.get("prompt"),
         beta_index=policy.beta_index(request.GET.get("beta")),
     )
+    context["texts"] = course_content.texts(*POLICY_TEXTS)
+    context["sources"] = course_content.sources_by_key(*POLICY_SOURCES)
     return render_page(request, "labeling/policy.html", context, partial="result")
+
+
+POLICY_TEXTS = ("policy-objective", "policy-betas", "policy-best-of-n")
+POLICY_SOURCES = ("stiennon", "instructgpt", "overoptimization", "dpo", "llama3")
 
 
 @require_GET
@@ -198,10 +237,22 @@ def rlaif_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRespon
     context["rlaif"] = rlaif.rlaif_view(
         learner=learner, principle_slugs=request.GET.getlist("principle")
     )
+    context["texts"] = course_content.texts("rlaif-intro", "rlaif-after")
+    context["sources"] = course_content.sources_by_key("constitutional-ai", "claude-constitution")
     return render_page(request, "labeling/rlaif.html", context, partial="result")
 
 
 # ------------------------------------------------------------------- instructor pages
+
+#: The class preferences page's explanations (admin-editable teaching texts).
+CLASS_TEXTS = (
+    "class-split",
+    "class-position-bias",
+    "class-agreement",
+    "class-models",
+    "class-heldout",
+    "class-outliers",
+)
 
 
 @require_GET
@@ -213,6 +264,7 @@ def class_preferences(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "classroom": classroom,
         "prefs": class_view.class_preferences(classroom=classroom),
         "hide_names": names_hidden(request),
+        "texts": course_content.texts(*CLASS_TEXTS),
     }
     return render(request, "labeling/class_preferences.html", context)
 

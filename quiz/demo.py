@@ -10,8 +10,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from courseware.models import Section
+from courseware.services import progress_follow_activity
+
 from .draw import draw_questions, shuffled
 from .models import Answer, Attempt, AttemptQuestion, Choice, Question, Quiz
+from .services import QUIZ_URL_NAME
 
 # The demo's "faulty-looking" question: strong students talk themselves into the
 # second-best choice, so it discriminates negatively in the class view.
@@ -96,4 +100,13 @@ def demo_populate(*, classroom, students, rng, stdout) -> None:
             for attempt, picks in plans
             for qid, _, choice in picks
         )
+    # Progress follows activity: the quiz section is done exactly for those who passed,
+    # as quiz.services.attempt_submit would have recorded it.
+    passed = set(
+        Attempt.objects.filter(quiz=quiz, user__in=students, passed=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    for section in Section.objects.filter(module_id=quiz.module_id, url_name=QUIZ_URL_NAME):
+        progress_follow_activity(section=section, users=students, done_user_ids=passed)
     stdout.write(f"quiz: {len(plans)} demo attempts.")

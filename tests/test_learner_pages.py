@@ -69,6 +69,7 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "compare guess": reverse("courseware:compare-guess", kwargs=kw),
         "label": reverse("labeling:session", kwargs=kw),
         "reward profile": reverse("labeling:profile", kwargs=kw),
+        "reward profile prior": reverse("labeling:profile", kwargs=kw) + "?lam=1",
         "policy": reverse("labeling:policy", kwargs=kw),
         "policy beta": reverse("labeling:policy", kwargs=kw) + "?beta=1&prompt=wasp-nest",
         "critique": reverse("labeling:critique", kwargs=kw),

@@ -249,3 +249,38 @@ def test_the_quiz_migrations_corrected_text_is_what_a_fresh_install_loads():
         shipped = questions[slug]["choices"][int(order) - 1]
         for field, (_, new) in fields.items():
             assert shipped[field] == new, (key, field)
+
+
+# -- 0006: the labeling pages' lesson text as teaching texts -------------------------------
+
+page_texts = import_module("courseware.migrations.0006_page_texts")
+
+
+def run_page_texts() -> None:
+    page_texts.add_page_texts(historical_apps("courseware", "0006_page_texts"), None)
+
+
+@pytest.mark.django_db
+def test_an_install_without_the_page_texts_gets_them_and_a_new_content_version(content):
+    keys = [item["key"] for item in page_texts.TEXTS]
+    TeachingText.objects.filter(key__in=keys).delete()
+    token = ContentVersion.objects.get().token
+    run_page_texts()
+    assert set(TeachingText.objects.filter(key__in=keys).values_list("key", flat=True)) == set(keys)
+    assert ContentVersion.objects.get().token != token
+
+
+@pytest.mark.django_db
+def test_the_page_texts_migration_leaves_an_admin_edit_alone(content):
+    TeachingText.objects.filter(key="policy-betas").update(body="Edited by an admin")
+    run_page_texts()
+    assert TeachingText.objects.get(key="policy-betas").body == "Edited by an admin"
+
+
+@pytest.mark.django_db
+def test_the_page_texts_migration_matches_the_content_file():
+    """A fresh install (the loader) and an upgraded one (the migration) show the same text."""
+    shipped = json.loads((ROOT / "courseware/content/teaching.json").read_text(encoding="utf-8"))
+    by_key = {item["key"]: item for item in shipped["texts"]}
+    for item in page_texts.TEXTS:
+        assert by_key[item["key"]] == item

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Case, Value, When
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,7 +20,7 @@ from django.utils import timezone
 
 from courseware import selectors as course_selectors
 from courseware.models import Enrollment
-from labeling import class_view, reward
+from labeling import agreement, class_view, reward
 from labeling.models import LabelingSession, Pick, PreferencePair
 
 # Bulk users get one fixed, unusable password value: no hashing per user.
@@ -80,23 +83,53 @@ def test_split_and_position_bias_per_pair(classroom, hand_class, two_pairs):
     assert prefs.learners == 3
 
 
+def wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson score interval, written out (Wilson 1927)."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
 @pytest.mark.django_db
-def test_class_position_bias_is_left_share_with_wilson_interval(classroom, hand_class):
+def test_all_pairs_position_bias_is_clustered_by_learner(classroom, hand_class):
+    """Left picks per learner: s1 2 of 2, s2 1 of 2, s3 1 of 2; p = 4/6. The cluster
+    variance is 3/2 * ((2/3)^2 + 2 (1/3)^2) / 36 = 1/36, below the binomial 1/27, so the
+    design effect is floored at 1 and the interval is Wilson on 6 picks with Student's
+    t on 2 degrees of freedom (4.303) instead of 1.96."""
     left = class_view.class_preferences(classroom=classroom).left
-    assert (left.count, left.total) == (4, 6)
+    assert (left.left, left.picks, left.learners) == (4, 6, 3)
     assert left.share == pytest.approx(4 / 6)
-    # Wilson, z = 1.96, p = 2/3, n = 6: centre 0.6016, half-width 0.3016 (by hand).
-    assert left.low == pytest.approx(0.3000, abs=1e-3)
-    assert left.high == pytest.approx(0.9032, abs=1e-3)
+    assert left.standard_error == pytest.approx(1 / 6)
+    low, high = wilson(4 / 6, 6, 4.302652729911275)
+    assert (left.low, left.high) == (pytest.approx(low), pytest.approx(high))
 
 
 @pytest.mark.django_db
-def test_agreement_and_kappa_by_hand(classroom, hand_class):
+def test_learners_who_always_pick_one_side_widen_the_all_pairs_interval(classroom, two_pairs):
+    """Six learners who always pick left and two who always pick right: 12 of 16 picks
+    went left. Treating the 16 picks as independent (the old pooled Wilson interval,
+    0.51-0.90) overstates the evidence: there are 8 learners, not 16 draws."""
+    p1, p2 = two_pairs
+    always_left = {p1: ("a", True), p2: ("b", True)}
+    always_right = {p1: ("b", False), p2: ("a", False)}
+    add_labelers(classroom, [always_left] * 6 + [always_right] * 2)
+    left = class_view.class_preferences(classroom=classroom).left
+    pooled = agreement.position_bias(12, 16)
+    expected = agreement.position_bias_clustered(np.array([2] * 6 + [0] * 2), np.array([2] * 8))
+    assert (left.left, left.picks, left.learners) == (12, 16, 8)
+    assert left.design_effect == pytest.approx(expected.design_effect)
+    assert left.design_effect > 1.9  # every learner's two picks move together
+    assert (left.low, left.high) == (pytest.approx(expected.low), pytest.approx(expected.high))
+    assert left.low < pooled.low - 0.1 and left.high > pooled.high
+
+
+@pytest.mark.django_db
+def test_agreement_and_bennett_s_by_hand(classroom, hand_class):
     prefs = class_view.class_preferences(classroom=classroom)
     # Pair 1: 1 of 3 rater pairs agree; pair 2: 3 of 3. Mean 2/3.
     assert prefs.pairwise == pytest.approx(2 / 3)
-    # P-bar 2/3; p_A = 1/3, p_B = 2/3 -> P_e = 5/9; kappa = (2/3 - 5/9) / (4/9) = 1/4.
-    assert prefs.kappa == pytest.approx(0.25)
+    # Bennett's S with chance 1/2: 2 * 2/3 - 1 = 1/3 (Fleiss' kappa would give 1/4).
+    assert prefs.chance_corrected == pytest.approx(1 / 3)
 
 
 @pytest.mark.django_db
@@ -181,14 +214,16 @@ def test_empty_class_renders_without_figures(instructor_client, classroom, conte
     assert response.status_code == 200
     assert "Nobody in this class has finished a labeling session" in response.text
     prefs = response.context["prefs"]
-    assert prefs.kappa is None and prefs.pairwise is None and prefs.left.share is None
+    assert prefs.chance_corrected is None and prefs.pairwise is None and prefs.left.share is None
 
 
 @pytest.mark.django_db
 def test_page_shows_figures_and_instructgpt_reference(instructor_client, classroom, hand_class):
     text = instructor_client.get(page_url(classroom)).text
     assert 'id="pairwise-agreement">66.7%' in text
-    assert 'id="fleiss-kappa">0.25' in text
+    assert 'id="bennett-s">0.33' in text
+    assert 'id="fleiss-kappa"' not in text
+    assert "learner-clustered" in text
     assert "72.6 ± 1.5%" in text and "arXiv 2203.02155" in text
     assert 'role="img"' in text and "<desc" in text
     assert hand_class[2].username in text
@@ -306,3 +341,91 @@ def test_class_page_links_to_preferences_and_exports(instructor_client, classroo
     text = instructor_client.get(reverse("courseware:classroom", kwargs={"pk": classroom.pk})).text
     for name in ("class-preferences", "class-preferences-jsonl", "class-preferences-csv"):
         assert page_url(classroom, name) in text
+
+
+# -- naming invariance: which response the content calls "A" must not matter -----------
+
+
+def swap_names(pair) -> None:
+    """Rename a pair's responses in the database: A's text and traits become B's and
+    back, every pick's chosen key flips and so does every record of which key was shown
+    left. Nothing anybody saw or picked changes, only the names."""
+    from courseware import content as course_content
+    from labeling.models import Response, SessionPair
+
+    responses = {r.key: r for r in Response.objects.filter(pair=pair)}
+    a, b = responses["a"], responses["b"]
+    (a.text, a.traits), (b.text, b.traits) = (b.text, b.traits), (a.text, a.traits)
+    Response.objects.bulk_update([a, b], ["text", "traits"])
+    flip = Case(When(chosen="a", then=Value("b")), default=Value("a"))
+    Pick.objects.filter(pair=pair).update(chosen=flip)
+    flip_left = Case(When(left="a", then=Value("b")), default=Value("a"))
+    SessionPair.objects.filter(pair=pair).update(left=flip_left)
+    course_content.bump()
+
+
+SPLIT_ROW = re.compile(
+    r'<tr>\s*<th scope="row">(?P<pair>[^<]*)</th>\s*<td class="num">(?P<a>\d+)</td>\s*'
+    r'<td class="num">(?P<b>\d+)</td>\s*<td class="nowrap">(?P<split>[^<]*)</td>\s*'
+    r'<td class="num">(?P<left>[^<]*)</td>\s*</tr>'
+)
+
+
+def split_rows(html: str) -> dict[str, tuple]:
+    """Each pair's row of the split table: the two counts as a set (they trade places
+    when the names swap), the split as a set, and the left share."""
+    rows = {}
+    for m in SPLIT_ROW.finditer(html):
+        shares = tuple(sorted(part.split(" ")[-1] for part in m["split"].split(" · ")))
+        rows[m["pair"]] = (tuple(sorted((m["a"], m["b"]))), shares, m["left"])
+    return rows
+
+
+def without_names(html: str) -> str:
+    """The page with the parts that show the names themselves taken out: the split
+    table's rows (compared by split_rows) and the list of each pair's A and B texts."""
+    html = SPLIT_ROW.sub("", html)
+    html = re.sub(r'<dl class="pair-texts">.*?</dl>', "", html, flags=re.S)
+    # CSRF tokens are masked afresh on every response.
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
+    return re.sub(r'"X-CSRFToken": "[^"]*"', "", html)
+
+
+@pytest.mark.django_db
+def test_every_figure_on_the_class_page_is_the_same_however_the_responses_are_named(
+    instructor_client, classroom, content
+):
+    """The favourite of most pairs is named A and one pair is split; then three pairs
+    have A and B swapped in the database. Fleiss' kappa moved with such a renaming; no
+    figure on the page may."""
+    import random
+
+    pairs = list(PreferencePair.objects.filter(is_active=True).order_by("order"))
+    rng = random.Random(12)
+    class_picks = []
+    for _ in range(30):
+        picks = {}
+        for i, pair in enumerate(pairs):
+            favourite = 0.5 if i == 0 else 0.85
+            chosen = "a" if rng.random() < favourite else "b"
+            picks[pair] = (chosen, rng.random() < 0.6)
+        class_picks.append(picks)
+    add_labelers(classroom, class_picks)
+    url = page_url(classroom)
+    before = instructor_client.get(url).text
+    prefs_before = instructor_client.get(url).context["prefs"]
+    for pair in pairs[1::2]:
+        swap_names(pair)
+    after_response = instructor_client.get(url)
+    after, prefs_after = after_response.text, after_response.context["prefs"]
+
+    assert 'id="bennett-s">' in before and 'id="pairwise-agreement">' in before
+    assert len(split_rows(before)) == len(pairs)
+    assert split_rows(after) == split_rows(before)
+    assert without_names(after) == without_names(before)
+    # The renaming really happened: the A counts of the swapped pairs moved.
+    assert [p.chose_a for p in prefs_after.pairs] != [p.chose_a for p in prefs_before.pairs]
+    # ... and it is exactly the renaming that moves Fleiss' kappa.
+    kappa = [agreement.fleiss_kappa(class_view.pick_count_table(p.pairs))
+             for p in (prefs_before, prefs_after)]  # fmt: skip
+    assert abs(kappa[0] - kappa[1]) > 0.05

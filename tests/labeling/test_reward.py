@@ -18,6 +18,7 @@ from labeling.reward import (
     Side,
     ai_agreement,
     best_of_n,
+    best_of_n_expected_reward,
     beta_sweep,
     constitution_label,
     constitution_weights,
@@ -530,3 +531,59 @@ def test_picks_from_sides_orders_chosen_and_rejected():
 
     assert first.chosen.tolist() == [1.0, 0.0]
     assert second.chosen.tolist() == [0.0, 1.0]
+
+
+# -- best-of-n's exact expected reward under the reference policy --------------------------
+
+
+def brute_force_best_of_n(rewards, probabilities, n):
+    """Every ordered n-tuple of draws with its probability: the definition, no algebra."""
+    import itertools
+
+    total = 0.0
+    for draw in itertools.product(range(len(rewards)), repeat=n):
+        weight = math.prod(probabilities[i] for i in draw)
+        total += weight * max(rewards[i] for i in draw)
+    return total
+
+
+def test_best_of_one_is_the_reference_expectation():
+    rewards, p = [0.3, -1.2, 2.0, 0.7], [0.4, 0.3, 0.1, 0.2]
+    assert best_of_n_expected_reward(rewards, p, 1) == pytest.approx(
+        sum(r * q for r, q in zip(rewards, p, strict=True))
+    )
+
+
+def test_best_of_two_by_hand():
+    # P(best = 1) = 1 - 0.75^2 = 0.4375, otherwise 0.
+    assert best_of_n_expected_reward([0.0, 1.0], [0.75, 0.25], 2) == pytest.approx(0.4375)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_best_of_n_matches_enumerating_every_draw(n):
+    rewards, p = [0.5, -0.25, 1.75, 1.0], [0.1, 0.5, 0.15, 0.25]
+    assert best_of_n_expected_reward(rewards, p, n) == pytest.approx(
+        brute_force_best_of_n(rewards, p, n), abs=1e-12
+    )
+
+
+def test_best_of_n_treats_tied_rewards_as_one_value():
+    tied = best_of_n_expected_reward([1.0, 1.0, 0.0], [0.2, 0.3, 0.5], 2)
+    merged = best_of_n_expected_reward([1.0, 0.0], [0.5, 0.5], 2)
+    assert tied == pytest.approx(merged) == pytest.approx(0.75)
+    assert tied == pytest.approx(brute_force_best_of_n([1.0, 1.0, 0.0], [0.2, 0.3, 0.5], 2))
+
+
+def test_best_of_n_rises_with_n_towards_the_best_candidate_the_reference_can_draw():
+    rewards, p = [0.2, 3.0, -1.0, 9.0], [0.5, 0.2, 0.3, 0.0]
+    values = [best_of_n_expected_reward(rewards, p, n) for n in (1, 2, 4, 8, 64, 512)]
+    assert values == sorted(values)
+    # 9.0 has pi_ref = 0: never drawn, so the limit is 3.0, not the list's argmax.
+    assert values[-1] == pytest.approx(3.0, abs=1e-12)
+    assert values[3] < 3.0
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_best_of_n_refuses_a_sample_size_that_is_not_a_positive_whole_number(n):
+    with pytest.raises(ValueError):
+        best_of_n_expected_reward([0.0, 1.0], [0.5, 0.5], n)

@@ -322,7 +322,7 @@ def test_profile_shows_tallies_chart_losses_heldout_and_steps(student_client, fi
     assert "You chose the more concise answer in" in text
     assert 'role="img"' in text and "<desc" in text
     assert "−log σ(r(chosen) − r(rejected))" in text
-    assert "Your reward model picks" in text
+    assert "The top of the list for your reward model is" in text
     assert "The three steps of RLHF" in text
     assert "arXiv 2203.02155" in text
     assert "at least 5 of your classmates" in text
@@ -547,3 +547,45 @@ def test_a_tie_is_no_pick_and_never_counts_as_agreement(student_client, student,
     assert "could not decide 6 of 6 pairs" in page.text
     assert "agrees with you on" not in page.text
     assert '<span class="agree">Same</span>' not in page.text
+
+
+@pytest.mark.django_db
+def test_a_tie_heavy_principle_counts_only_the_pairs_it_decides(student_client, student, content):
+    """A principle on the trait that the fewest pairs vary: the always-left learner reads
+    how many pairs the constitution could not decide, and agreement over the rest only."""
+    from labeling import catalog
+    from labeling.models import Principle, SessionPair
+
+    session, _ = services.session_start(user=student)
+    pick_all(session, side="left")
+    services.session_finish(session=session)
+    pairs = catalog.pairs()
+    shown = list(SessionPair.objects.filter(session=session))
+    space = catalog.trait_space()
+
+    def gaps(slug):
+        """Left minus right on this trait, per shown pair."""
+        out = []
+        for s in shown:
+            responses = pairs[s.pair_id].responses
+            right = "b" if s.left == "a" else "a"
+            left_value = space.vector(responses[s.left].traits)[space.slugs.index(slug)]
+            right_value = space.vector(responses[right].traits)[space.slugs.index(slug)]
+            out.append(left_value - right_value)
+        return out
+
+    slug = max(
+        (s for s in space.slugs if any(abs(g) > 1e-9 for g in gaps(s))),
+        key=lambda s: sum(abs(g) <= 1e-9 for g in gaps(s)),
+    )
+    g = gaps(slug)
+    ties = sum(abs(x) <= 1e-9 for x in g)
+    decided = len(g) - ties
+    agreed = sum(x > 1e-9 for x in g)  # the learner always picked left
+    assert ties >= 1 and decided >= 1
+    Principle.objects.create(slug="one-trait", order=99, name="One trait", text="-",
+                             weights={slug: 1.0})  # fmt: skip
+    page = student_client.get(url("rlaif") + "?principle=one-trait").text
+    assert f"could not decide {ties} of {len(g)} pairs" in page
+    assert f"agrees with you on {agreed} of {decided} pair" in page
+    assert f"agrees with you on {agreed + ties} of {len(g)}" not in page  # ties as picks
