@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 
+from .forms import LoginForm
+
 
 class InvalidFormIs400:
     def form_invalid(self, form) -> HttpResponse:
@@ -18,7 +20,7 @@ class InvalidFormIs400:
 
 
 class LoginView(InvalidFormIs400, auth_views.LoginView):
-    pass
+    authentication_form = LoginForm
 
 
 class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):

@@ -2,9 +2,53 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import UsernameField
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.core.validators import MaxLengthValidator
 
 from .models import JOIN_CODE_LENGTH
+from .numbers import parse_decimal, parse_int
+
+
+class StrictIntegerField(forms.IntegerField):
+    """An IntegerField that reads only ASCII digits of bounded length (courseware.numbers):
+    Django's accepts "٣" and "5.0"."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_int(value if isinstance(value, str) else str(value), signed=True)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class StrictDecimalNumberField(forms.FloatField):
+    """A FloatField that reads only a plain ASCII decimal (no exponent, nan or inf)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_decimal(value if isinstance(value, str) else str(value), signed=True)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than any account's before it
+    reaches authentication: the lockout records a failed username in a 255-character
+    column, so a longer one was a database error (a 500) instead of a form error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        limit = self.username_field.max_length or 150
+        field.validators.append(
+            MaxLengthValidator(
+                limit,
+                message=f"No account has a username that long: at most {limit} characters.",
+            )
+        )
 
 
 class JoinCodeField(forms.CharField):
@@ -75,7 +119,7 @@ class JoinForm(forms.Form):
 class SampleForm(forms.Form):
     """The numbers of the sampling demo. Text is read by the view (cut, never rejected)."""
 
-    temperature = forms.FloatField(
+    temperature = StrictDecimalNumberField(
         required=False,
         min_value=0.1,
         max_value=5.0,
@@ -85,7 +129,7 @@ class SampleForm(forms.Form):
             "max_value": "The temperature must be at most 5.",
         },
     )
-    seed = forms.IntegerField(
+    seed = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=2**32 - 1,
@@ -100,5 +144,5 @@ class SampleForm(forms.Form):
 class GuessForm(forms.Form):
     """One answer of "which stage wrote this?"."""
 
-    response = forms.IntegerField(min_value=1)
+    response = StrictIntegerField(min_value=1)
     guess = forms.ChoiceField(choices=[("base", "Base"), ("sft", "SFT"), ("rlhf", "RLHF")])

@@ -22,6 +22,7 @@ from courseware.http import (
     render_page,
     section_context,
 )
+from courseware.numbers import parse_int
 
 from . import class_view, critique, exports, fits, policy, profile, rlaif, services, sessions
 
@@ -44,13 +45,14 @@ def _error(
 
 
 def _parse_int(raw: str | None, *, what: str) -> int:
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    value = parse_int(raw)
+    if value is None:
         raise services.LabelingError(f"That {what} is not valid.", code="bad_input")
-    return int(raw)
+    return value
 
 
 def _position(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 4 else None
+    return parse_int(raw, max_digits=4) or None
 
 
 @require_GET
