@@ -179,7 +179,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+# How many proxies in front of the site append to X-Forwarded-For (0: none, the header is
+# ignored). The client is read by courseware.client_ip, trusting exactly that many: with
+# the count wrong, either the proxy's address is everyone's (one attacker locks an account
+# for all) or a forged header picks the address.
+CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "courseware.client_ip.client_ip"
 
 # --- Email ----------------------------------------------------------------------------
 # Console by default (the password-reset email appears in the server's output);
