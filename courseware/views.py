@@ -21,6 +21,7 @@ from .http import (
     HtmxHttpRequest,
     instructor_classroom,
     instructor_only,
+    module_content,
     names_hidden,
     render_page,
     section_context,
@@ -59,7 +60,7 @@ def course_detail(request: HtmxHttpRequest, course: str) -> HttpResponse:
 @require_GET
 @login_required
 def module_detail(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
-    content = course_catalog().module(course, module)
+    content = module_content(request, course, module)
     outline = selectors.module_outline(content=content, user=request.user)
     panels = [
         panel
@@ -90,7 +91,7 @@ def section_detail(
 @require_POST
 @login_required
 def section_done(request: HtmxHttpRequest, course: str, module: str, section: str) -> HttpResponse:
-    content = course_catalog().module(course, module)
+    content = module_content(request, course, module)
     section_obj = content.section(slug=section)
     if reason := done_by_activity_rules().get(section_obj.url_name):
         context = {"section": section_obj, "reason": reason}
