@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.validators import MaxLengthValidator
 
 from .models import JOIN_CODE_LENGTH
@@ -65,12 +66,26 @@ class JoinCodeField(forms.CharField):
 
 
 class SignupForm(forms.Form):
-    """Fields only: the service decides whether the code admits and creates the account."""
+    """Fields only: the service decides whether the code admits and creates the account.
+    Whether a name is taken is said only after the join code is found valid (the
+    service), so sign-up cannot be used to list usernames without a code."""
 
     join_code = JoinCodeField()
     username = UsernameField(
         max_length=150,
-        help_text="Letters, digits and @/./+/-/_ only. Your classmates never see it unless your instructor shows names.",
+        validators=[
+            ASCIIUsernameValidator(
+                message=(
+                    "Use only the English letters a–z and A–Z, digits and @ . + - _"
+                    " (no accents or other alphabets)."
+                )
+            )
+        ],
+        help_text=(
+            "English letters a–z and A–Z, digits and @ . + - _ only: no accents or other"
+            " alphabets, so no two names look alike, and a name taken in any case (Sam,"
+            " sam) is taken. Your classmates never see it unless your instructor shows names."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(
@@ -89,12 +104,6 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
 
     def clean(self):
         cleaned = super().clean()
