@@ -186,6 +186,20 @@ AXES_VERBOSE = False
 CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "courseware.client_ip.client_ip"
 
+# Rate limits of the account forms (courseware.ratelimit): {rule: (requests, seconds)},
+# per client address and per target. A classroom behind one school address signs up and
+# logs in together, so the per-address limits leave room for a class.
+RATE_LIMITS = {
+    "login-address": (30, 60),
+    "login-account": (20, 15 * 60),  # failed log-ins to one account, from anywhere
+    "signup-address": (30, 10 * 60),
+    "signup-code": (300, 10 * 60),
+    "join-address": (30, 10 * 60),
+    "join-account": (10, 10 * 60),
+    "reset-address": (10, 60 * 60),
+    "reset-email": (3, 60 * 60),
+}
+
 # --- Email ----------------------------------------------------------------------------
 # Console by default (the password-reset email appears in the server's output);
 # DJANGO_EMAIL_HOST switches to SMTP.

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import csv_rows, selectors, services
+from . import csv_rows, ratelimit, selectors, services
 from .catalog import course_catalog
 from .forms import JoinForm, SignupForm
 from .http import (
@@ -103,6 +103,7 @@ def section_done(request: HtmxHttpRequest, course: str, module: str, section: st
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited(ratelimit.SIGNUP_ADDRESS, ratelimit.SIGNUP_CODE)
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("courseware:join")
@@ -134,6 +135,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@ratelimit.rate_limited(ratelimit.JOIN_ADDRESS, ratelimit.JOIN_ACCOUNT)
 def join(request: HtmxHttpRequest) -> HttpResponse:
     form = JoinForm(
         request.POST if request.method == "POST" else None,
