@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every response to a logged-in user.
+    "courseware.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,11 +106,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
             "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
             "timeout": 10,
+            # Not the pool's own check: it sleeps 1 s, 2 s, … after each dead connection.
+            "check": None,
         }
         # Check each pooled connection as it is handed out (one empty round trip): one
-        # the server dropped (restart, pg_terminate_backend, idle timeout) is replaced
-        # instead of failing the request with a 500. Found by tests/bench/faults.py.
+        # the server dropped (restart, pg_terminate_backend, idle timeout) is replaced at
+        # once instead of failing the request with a 500 (tests/bench/faults.py) or
+        # waiting out a backoff (courseware/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "courseware.postgresql"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # A server that does not answer at all fails fast rather than after the OS's
+        # TCP timeout.
+        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -228,7 +237,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -282,7 +291,12 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 4xx logs one line, not a traceback (every 403 logged a full one at WARNING).
+    "filters": {"client_errors_one_line": {"()": "courseware.log_filters.OneLineClientErrors"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+    },
+    "loggers": {"django.request": {"filters": ["client_errors_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 
