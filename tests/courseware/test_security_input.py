@@ -153,3 +153,17 @@ def test_sampling_seed_must_be_ascii_digits(client, content, student, seed):
     response = client.get(url, {"start": "In the", "seed": seed})
     assert response.status_code == 400
     assert "The seed must be a whole number" in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "target", ["0", "courseware:home", "//evil.example/", "https://evil.example/"]
+)
+def test_privacy_toggle_redirects_only_to_a_path_of_this_site(client, instructor, target):
+    """Found by the fuzzing (tests/test_fuzz.py): next=0 was tried as a URL name by
+    redirect() and answered 500."""
+    client.raise_request_exception = False
+    client.force_login(instructor)
+    response = client.post(reverse("courseware:privacy"), {"hide": "1", "next": target})
+    assert response.status_code == 302
+    assert response.url == reverse("courseware:teach")
