@@ -180,6 +180,8 @@ def class_tally_refresh(*, classroom_ids) -> None:
                 .values("pair_id", "chosen")
                 .annotate(n=Count("id"))
                 .order_by()
+                if finished
+                else []  # nobody has finished: nothing to count
             )
             picks = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
             counts = {"finished": finished, "picks": picks, "as_of": now.isoformat()}
