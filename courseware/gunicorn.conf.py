@@ -39,12 +39,17 @@ def when_ready(server):
 def report_static_files(server):
     """Say at start-up what /healthz will say: pages cannot name their static files
     (collectstatic was not run), so every page would be a 500."""
-    import django
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseware.settings")
+    try:
+        import django
 
-    django.setup()
-    from courseware.checks import static_files_problem
+        django.setup()
+        from courseware.checks import static_files_problem
 
-    if problem := static_files_problem():
+        problem = static_files_problem()
+    except Exception as exc:  # noqa: BLE001  (a report must not stop the server)
+        problem = f"could not check the static files: {exc}"
+    if problem:
         server.log.error("Every page will fail: %s", problem)
 
 
