@@ -9,6 +9,6 @@ class CoursewareConfig(AppConfig):
     learner_models = frozenset({"SectionProgress", "Classroom", "Enrollment", "ContentVersion"})
 
     def ready(self) -> None:
-        from . import signals
+        from . import checks, signals  # noqa: F401  (checks registers the system checks)
 
         signals.connect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
@@ -28,6 +29,34 @@ RETRY_AFTER_SECONDS = 5
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A missing or stale CSRF token: say so plainly (403), nothing was written."""
     return render(request, "registration/csrf_failure.html", {"reason": reason}, status=403)
+
+
+# The 4xx handlers. Django's defaults are wrapped in `requires_csrf_token`, which runs the
+# CSRF check again and so reads the body a second time: a body Django could not read the
+# first time (a form in UTF-16 or Latin-1) raised again inside the 400 handler and became
+# a 500. These never touch the body, only the path and the session.
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: say what was wrong with the request when it is the client's input."""
+    if isinstance(exception, RequestDataTooBig):
+        message = "The form sent too much data. Shorten what you typed and try again."
+    elif isinstance(exception, BadRequest) and str(exception):
+        message = f"{exception} Send the form again from its page."
+    else:
+        message = ""
+    return render(request, "400.html", {"exception": message}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: the reason a view gave (e.g. "This page is for instructors.")."""
+    message = str(exception) if exception is not None else ""
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: one message for "missing" and "not yours" (no object's existence leaks)."""
+    return render(request, "404.html", {}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -2,9 +2,54 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import UsernameField
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.core.validators import MaxLengthValidator
 
 from .models import JOIN_CODE_LENGTH
+from .numbers import parse_decimal, parse_int
+
+
+class StrictIntegerField(forms.IntegerField):
+    """An IntegerField that reads only ASCII digits of bounded length (courseware.numbers):
+    Django's accepts "٣" and "5.0"."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_int(value if isinstance(value, str) else str(value), signed=True)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class StrictDecimalNumberField(forms.FloatField):
+    """A FloatField that reads only a plain ASCII decimal (no exponent, nan or inf)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_decimal(value if isinstance(value, str) else str(value), signed=True)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing a username longer than any account's before it
+    reaches authentication: the lockout records a failed username in a 255-character
+    column, so a longer one was a database error (a 500) instead of a form error."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        limit = self.username_field.max_length or 150
+        field.validators.append(
+            MaxLengthValidator(
+                limit,
+                message=f"No account has a username that long: at most {limit} characters.",
+            )
+        )
 
 
 class JoinCodeField(forms.CharField):
@@ -21,12 +66,26 @@ class JoinCodeField(forms.CharField):
 
 
 class SignupForm(forms.Form):
-    """Fields only: the service decides whether the code admits and creates the account."""
+    """Fields only: the service decides whether the code admits and creates the account.
+    Whether a name is taken is said only after the join code is found valid (the
+    service), so sign-up cannot be used to list usernames without a code."""
 
     join_code = JoinCodeField()
     username = UsernameField(
         max_length=150,
-        help_text="Letters, digits and @/./+/-/_ only. Your classmates never see it unless your instructor shows names.",
+        validators=[
+            ASCIIUsernameValidator(
+                message=(
+                    "Use only the English letters a–z and A–Z, digits and @ . + - _"
+                    " (no accents or other alphabets)."
+                )
+            )
+        ],
+        help_text=(
+            "English letters a–z and A–Z, digits and @ . + - _ only: no accents or other"
+            " alphabets, so no two names look alike, and a name taken in any case (Sam,"
+            " sam) is taken. Your classmates never see it unless your instructor shows names."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(
@@ -45,12 +104,6 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
-        return username
 
     def clean(self):
         cleaned = super().clean()
@@ -75,7 +128,7 @@ class JoinForm(forms.Form):
 class SampleForm(forms.Form):
     """The numbers of the sampling demo. Text is read by the view (cut, never rejected)."""
 
-    temperature = forms.FloatField(
+    temperature = StrictDecimalNumberField(
         required=False,
         min_value=0.1,
         max_value=5.0,
@@ -85,7 +138,7 @@ class SampleForm(forms.Form):
             "max_value": "The temperature must be at most 5.",
         },
     )
-    seed = forms.IntegerField(
+    seed = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=2**32 - 1,
@@ -100,5 +153,5 @@ class SampleForm(forms.Form):
 class GuessForm(forms.Form):
     """One answer of "which stage wrote this?"."""
 
-    response = forms.IntegerField(min_value=1)
+    response = StrictIntegerField(min_value=1)
     guess = forms.ChoiceField(choices=[("base", "Base"), ("sft", "SFT"), ("rlhf", "RLHF")])

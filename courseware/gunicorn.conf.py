@@ -28,11 +28,29 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 
 
 def when_ready(server):
+    report_static_files(server)
     if preload_app:
         from courseware.ngram import build_default_model
 
         build_default_model()
         warm_up()
+
+
+def report_static_files(server):
+    """Say at start-up what /healthz will say: pages cannot name their static files
+    (collectstatic was not run), so every page would be a 500."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseware.settings")
+    try:
+        import django
+
+        django.setup()
+        from courseware.checks import static_files_problem
+
+        problem = static_files_problem()
+    except Exception as exc:  # noqa: BLE001  (a report must not stop the server)
+        problem = f"could not check the static files: {exc}"
+    if problem:
+        server.log.error("Every page will fail: %s", problem)
 
 
 def warm_up():

@@ -4,13 +4,13 @@ section page context, and the instructor's class lookup."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
 
 from . import selectors, services
-from .catalog import course_catalog
+from .catalog import ModuleContent, course_catalog
 from .models import Classroom
 from .plugins import done_by_activity_rules
 from .roles import is_instructor
@@ -41,6 +41,16 @@ def render_page(
     return response
 
 
+def module_content(request: HttpRequest, course: str, module: str) -> ModuleContent:
+    """The module a request names, with its sections. A draft (unpublished) module is a
+    404 for everyone but staff, who may preview it: every page, fragment, export and
+    POST under a module URL resolves it through here."""
+    content = course_catalog().module(course, module)
+    if not content.module.is_published and not getattr(request.user, "is_staff", False):
+        raise Http404("No such module.")
+    return content
+
+
 def section_context(
     request: HttpRequest,
     *,
@@ -56,7 +66,7 @@ def section_context(
     `section_context(request, course=course, module=module, url_name="labeling:session")`).
     One query (the learner's progress in the module). The first GET of a section records
     the visit (one insert); later views write nothing."""
-    content = course_catalog().module(course, module)
+    content = module_content(request, course, module)
     section_obj = content.section(slug=section, url_name=url_name)
     outline = selectors.module_outline(content=content, user=request.user)
     if request.method == "GET":

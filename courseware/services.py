@@ -22,6 +22,9 @@ from .roles import INSTRUCTOR_GROUP
 User = get_user_model()
 
 
+USERNAME_TAKEN = "That username is taken."
+
+
 class JoinCodeError(ValidationError):
     pass
 
@@ -48,16 +51,22 @@ def classroom_for_join_code(*, code: str) -> Classroom:
 def student_signup(
     *, username: str, password: str, email: str = "", join_code: str
 ) -> tuple[AbstractBaseUser, Classroom]:
-    """Create a student and enrol them, or create nothing at all."""
+    """Create a student and enrol them, or create nothing at all.
+
+    The join code is checked first: whether a username is taken is said only to someone
+    holding a valid code. A name is taken in any case ("Sam" when "sam" exists); the
+    database's unique index on LOWER(username) settles two concurrent sign-ups."""
     classroom = classroom_for_join_code(code=join_code)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": USERNAME_TAKEN})
     user = User(username=username, email=email)
     user.set_password(password)
-    user.full_clean()
+    user.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise ValidationError({"username": "That username is taken."}) from exc
+        raise ValidationError({"username": USERNAME_TAKEN}) from exc
     Enrollment.objects.create(classroom=classroom, student=user)
     roster_notify(classroom_ids=[classroom.pk])
     return user, classroom

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every response to a logged-in user.
+    "courseware.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,11 +106,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
             "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
             "timeout": 10,
+            # Not the pool's own check: it sleeps 1 s, 2 s, … after each dead connection.
+            "check": None,
         }
         # Check each pooled connection as it is handed out (one empty round trip): one
-        # the server dropped (restart, pg_terminate_backend, idle timeout) is replaced
-        # instead of failing the request with a 500. Found by tests/bench/faults.py.
+        # the server dropped (restart, pg_terminate_backend, idle timeout) is replaced at
+        # once instead of failing the request with a 500 (tests/bench/faults.py) or
+        # waiting out a backoff (courseware/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "courseware.postgresql"
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # A server that does not answer at all fails fast rather than after the OS's
+        # TCP timeout.
+        DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 3)
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -179,7 +188,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+# How many proxies in front of the site append to X-Forwarded-For (0: none, the header is
+# ignored). The client is read by courseware.client_ip, trusting exactly that many: with
+# the count wrong, either the proxy's address is everyone's (one attacker locks an account
+# for all) or a forged header picks the address.
+CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "courseware.client_ip.client_ip"
+
+# Rate limits of the account forms (courseware.ratelimit): {rule: (requests, seconds)},
+# per client address and per target. A classroom behind one school address signs up and
+# logs in together, so the per-address limits leave room for a class.
+RATE_LIMITS = {
+    "login-address": (30, 60),
+    "login-account": (20, 15 * 60),  # failed log-ins to one account, from anywhere
+    "signup-address": (30, 10 * 60),
+    "signup-code": (300, 10 * 60),
+    "join-address": (30, 10 * 60),
+    "join-account": (10, 10 * 60),
+    "reset-address": (10, 60 * 60),
+    "reset-email": (3, 60 * 60),
+}
 
 # --- Email ----------------------------------------------------------------------------
 # Console by default (the password-reset email appears in the server's output);
@@ -209,7 +237,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -263,7 +291,12 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A 4xx logs one line, not a traceback (every 403 logged a full one at WARNING).
+    "filters": {"client_errors_one_line": {"()": "courseware.log_filters.OneLineClientErrors"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+    },
+    "loggers": {"django.request": {"filters": ["client_errors_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 

@@ -16,6 +16,7 @@ from . import catalog, ngram, services, teaching
 from .forms import GuessForm, SampleForm
 from .http import HtmxHttpRequest, render_page, section_context, section_is_done
 from .models import ComparePrompt, Source, Stage
+from .numbers import parse_int
 
 # -- pipeline ---------------------------------------------------------------------------------
 
@@ -173,9 +174,10 @@ def compare_guess(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
     context["stages"] = Stage.choices
     if request.method == "POST":
         form = GuessForm(request.POST)
-        if "response" in form.errors or not form.data.get("response"):
+        response_id = parse_int(form.data.get("response"), minimum=1)
+        if response_id is None or len(request.POST.getlist("response")) > 1:
             return _guess_error(request, context, "That round is not one we know. Start a new one.")
-        response = teaching.guess_response(response_id=int(form.data["response"]))
+        response = teaching.guess_response(response_id=response_id)
         if not form.is_valid():
             context["response"] = response
             return _guess_error(
@@ -187,9 +189,10 @@ def compare_guess(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
             services.progress_mark_done(user=request.user, section=context["section"])
     else:
         raw = request.GET.get("response")
-        if raw is not None and not raw.isdigit():
+        response_id = parse_int(raw, minimum=1)
+        if raw and response_id is None:
             return _guess_error(request, context, "That round is not one we know. Start a new one.")
-        response = teaching.guess_response(response_id=int(raw) if raw else None)
+        response = teaching.guess_response(response_id=response_id)
     context["response"] = response
     return render_page(request, "courseware/guess.html", context, partial="guess")
 

@@ -89,5 +89,9 @@ urlpatterns = [
     path("livez", health.livez, name="livez"),
 ]
 
-# A database outage answers 503 with Retry-After rather than 500 (see the view).
+# Error pages that never read the request body (see courseware.errors); a database
+# outage answers 503 with Retry-After rather than 500.
+handler400 = "courseware.errors.bad_request"
+handler403 = "courseware.errors.permission_denied"
+handler404 = "courseware.errors.page_not_found"
 handler500 = "courseware.errors.server_error"

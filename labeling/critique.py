@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from courseware.numbers import parse_int
+
 from . import catalog
 from .models import CritiqueExample
 
@@ -19,9 +21,8 @@ STEPS = ("the first answer", "the critique", "the revision")
 def parse_step(raw: str | None) -> int:
     """How many steps to show, 1..len(STEPS). Anything else (missing, hand-typed, out of
     range) shows the round from its start or, past the end, whole."""
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 3:
-        return 1
-    return min(max(int(raw), 1), len(STEPS))
+    step = parse_int(raw, max_digits=3)
+    return 1 if step is None else min(max(step, 1), len(STEPS))
 
 
 @dataclass(frozen=True)

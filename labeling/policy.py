@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from courseware.numbers import parse_int
+
 from . import catalog, charts, reward
 from .fits import BETAS, model_at, policy_table
 from .models import Candidate, HeldOutPrompt, RewardFit
@@ -112,10 +114,8 @@ class PolicyView:
 
 def beta_index(raw: str | None) -> int:
     """The slider's stop; anything unreadable or out of range falls back to DPO's 0.1."""
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 3:
-        return DEFAULT_BETA_INDEX
-    index = int(raw)
-    return index if index < len(BETAS) else DEFAULT_BETA_INDEX
+    index = parse_int(raw, max_digits=3, maximum=len(BETAS) - 1)
+    return DEFAULT_BETA_INDEX if index is None else index
 
 
 def policy_view(

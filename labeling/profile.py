@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -12,8 +13,8 @@ from . import catalog, charts, reward
 from .fits import FitItem, LearnerFit, model_at
 from .models import Candidate, HeldOutPrompt, Response, Trait
 
-#: Class agreement is shown only when this many classmates have finished: with
-#: fewer, a share would point at individuals.
+#: Class agreement is shown only when the published tally counts this many classmates:
+#: with fewer, a share would point at individuals.
 CLASS_MIN_FINISHED = 5
 
 
@@ -172,17 +173,27 @@ class Profile:
 
 
 def _classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
-    """Finished classmates and their picks per (pair, response): the class tally with the
-    learner's own latest picks taken out."""
+    """Finished classmates and their picks per (pair, response), as of the class's last
+    published tally (labeling.services.class_tally_refresh: recounted only in steps of
+    five finished labelers), with the learner's own picks taken out when the tally counted
+    them (they had finished by then). A tally from before steps were kept (no "as_of")
+    is not shown: it may differ from the next one by a single learner."""
     tally = learner.class_counts or {}
-    finished = max(int(tally.get("finished", 0)) - 1, 0)
+    as_of = tally.get("as_of")
+    if not as_of:
+        return 0, {}
+    included = learner.session is not None and learner.session.finished_at <= (
+        datetime.fromisoformat(as_of)
+    )
+    finished = max(int(tally.get("finished", 0)) - included, 0)
     counts = {}
     for key, n in tally.get("picks", {}).items():
         pair_id, chosen = key.split(":")
         counts[int(pair_id), chosen] = n
-    for item in learner.items:
-        if item.chosen is not None and (item.pair_id, item.chosen) in counts:
-            counts[item.pair_id, item.chosen] = max(counts[item.pair_id, item.chosen] - 1, 0)
+    if included:
+        for item in learner.items:
+            if item.chosen is not None and (item.pair_id, item.chosen) in counts:
+                counts[item.pair_id, item.chosen] = max(counts[item.pair_id, item.chosen] - 1, 0)
     return finished, counts
 
 

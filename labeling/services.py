@@ -144,25 +144,47 @@ def session_finish(*, session: LabelingSession, section: Section | None = None) 
     return locked
 
 
+#: What classmates see of a class is recounted only when the number of finished labelers
+#: reaches a multiple of this: between two versions of the profile's class column at
+#: least this many learners' picks change together, so comparing them never isolates
+#: one learner (the differencing attack of issue 13).
+CLASS_TALLY_STEP = 5
+
+
 def class_tally_refresh(*, classroom_ids) -> None:
-    """Recount how each class's finished labelers picked (their latest finished session
-    each): one GROUP BY and one upsert per class. Run when a classmate finishes and when
-    a class's roster changes, so profile pages only ever read the stored row."""
+    """Bring each class's stored tally up to date: the live count of finished labelers
+    always, the published picks only in steps (CLASS_TALLY_STEP).
+
+    `ClassPickTally.finished` is the live count. `counts` is the published snapshot:
+    {"finished": n, "picks": {...}, "as_of": ISO time}, recounted (one GROUP BY) only
+    when the live count is a multiple of the step and differs from the snapshot's. A
+    learner finishing, re-labelling, joining or leaving between two multiples changes
+    nothing classmates can see. Run when a classmate finishes and when a class's roster
+    changes, so profile pages only ever read the stored row."""
     from courseware.models import Classroom
 
     from .class_view import class_latest_sessions, class_picks
 
     now = timezone.now()
-    for classroom in Classroom.objects.filter(pk__in=list(classroom_ids)):
-        rows = (
-            class_picks(classroom=classroom)
-            .values("pair_id", "chosen")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        picks = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
+    ids = list(classroom_ids)
+    published = {
+        tally.classroom_id: tally.counts
+        for tally in ClassPickTally.objects.filter(classroom_id__in=ids).only("counts")
+    }
+    for classroom in Classroom.objects.filter(pk__in=ids):
         finished = class_latest_sessions(classroom=classroom).count()
-        counts = {"finished": finished, "picks": picks}
+        counts = published.get(classroom.pk) or {}
+        if finished % CLASS_TALLY_STEP == 0 and finished != counts.get("finished"):
+            rows = (
+                class_picks(classroom=classroom)
+                .values("pair_id", "chosen")
+                .annotate(n=Count("id"))
+                .order_by()
+                if finished
+                else []  # nobody has finished: nothing to count
+            )
+            picks = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
+            counts = {"finished": finished, "picks": picks, "as_of": now.isoformat()}
         ClassPickTally.objects.bulk_create(
             [
                 ClassPickTally(

@@ -14,14 +14,15 @@ from django.views.decorators.vary import vary_on_headers
 
 from courseware import catalog as course_content
 from courseware import csv_rows
-from courseware.catalog import course_catalog
 from courseware.http import (
     HtmxHttpRequest,
     instructor_classroom,
+    module_content,
     names_hidden,
     render_page,
     section_context,
 )
+from courseware.numbers import parse_int
 
 from . import class_view, critique, exports, fits, policy, profile, rlaif, services, sessions
 
@@ -49,13 +50,14 @@ def _error(
 
 
 def _parse_int(raw: str | None, *, what: str) -> int:
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+    value = parse_int(raw)
+    if value is None:
         raise services.LabelingError(f"That {what} is not valid.", code="bad_input")
-    return int(raw)
+    return value
 
 
 def _position(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 4 else None
+    return parse_int(raw, max_digits=4) or None
 
 
 @require_GET
@@ -79,7 +81,7 @@ def session_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 @require_POST
 @login_required
 def session_new(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
-    course_catalog().module(course, module)
+    module_content(request, course, module)
     try:
         services.session_start(user=request.user)
     except services.LabelingError as exc:
@@ -91,7 +93,7 @@ def session_new(request: HtmxHttpRequest, course: str, module: str) -> HttpRespo
 @vary_on_headers("HX-Request")
 @login_required
 def pick(request: HtmxHttpRequest, course: str, module: str, session: int) -> HttpResponse:
-    content = course_catalog().module(course, module)
+    content = module_content(request, course, module)
     session_obj = sessions.session_for_user(user=request.user, pk=session)
     try:
         if len(request.POST.getlist("pair")) > 1 or len(request.POST.getlist("side")) > 1:
@@ -113,7 +115,7 @@ def pick(request: HtmxHttpRequest, course: str, module: str, session: int) -> Ht
 @require_POST
 @login_required
 def finish(request: HtmxHttpRequest, course: str, module: str, session: int) -> HttpResponse:
-    section = course_catalog().module(course, module).section(url_name="labeling:session")
+    section = module_content(request, course, module).section(url_name="labeling:session")
     session_obj = sessions.session_for_user(user=request.user, pk=session)
     try:
         services.session_finish(session=session_obj, section=section)
@@ -126,7 +128,7 @@ def finish(request: HtmxHttpRequest, course: str, module: str, session: int) -> 
 @login_required
 def export_jsonl(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """The learner's own picks, one TRL conversational preference record per line."""
-    course_catalog().module(course, module)
+    module_content(request, course, module)
     session = exports.session_for_export(user=request.user)
     records = exports.preference_records(session=session) if session else []
     body = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
@@ -174,10 +176,10 @@ PROFILE_TEXTS = (
 PROFILE_SOURCES = ("bradley-terry", "christiano", "stiennon", "instructgpt", "llama2")
 
 
-def _section_only(course: str, module: str, url_name: str) -> dict:
+def _section_only(request: HtmxHttpRequest, course: str, module: str, url_name: str) -> dict:
     """What an htmx fragment of a section page needs: the section, no outline (and no
     visit: the page itself was viewed first)."""
-    section = course_catalog().module(course, module).section(url_name=url_name)
+    section = module_content(request, course, module).section(url_name=url_name)
     return {"module": section.module, "section": section}
 
 
@@ -185,7 +187,7 @@ def _section_only(course: str, module: str, url_name: str) -> dict:
 @login_required
 def policy_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
-        context = _section_only(course, module, "labeling:policy")
+        context = _section_only(request, course, module, "labeling:policy")
     else:
         context = section_context(request, course=course, module=module, url_name="labeling:policy")
     learner = fits.learner_fit(user=request.user, figures="policy")
@@ -209,7 +211,7 @@ def critique_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
     """Constitutional AI's critique-and-revise phase: a GET form picks the principle,
     ?step= reveals the round one step at a time; with htmx only the round is swapped."""
     if request.htmx:
-        context = _section_only(course, module, "labeling:critique")
+        context = _section_only(request, course, module, "labeling:critique")
     else:
         context = section_context(
             request, course=course, module=module, url_name="labeling:critique"
@@ -230,7 +232,7 @@ def critique_page(request: HtmxHttpRequest, course: str, module: str) -> HttpRes
 @login_required
 def rlaif_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     if request.htmx:
-        context = _section_only(course, module, "labeling:rlaif")
+        context = _section_only(request, course, module, "labeling:rlaif")
     else:
         context = section_context(request, course=course, module=module, url_name="labeling:rlaif")
     learner = fits.learner_fit(user=request.user)

@@ -27,6 +27,7 @@ from requests import RequestException
 
 from courseware import services as courseware_services
 from courseware.models import Classroom, Enrollment, Module, Section
+from courseware.numbers import parse_int
 from courseware.roles import INSTRUCTOR_GROUP
 from quiz.models import Quiz
 
@@ -579,16 +580,17 @@ def deep_link_reply(
 def deep_link_target(*, value: str) -> tuple[Module, Section | None] | None:
     """Parse the picker's choice, "module:<id>" or "section:<id>"; None if it is not one."""
     kind, _, raw = value.partition(":")
-    if not raw.isdigit():
+    pk = parse_int(raw)
+    if pk is None:
         return None
     if kind == "module":
-        module = Module.objects.select_related("course").filter(pk=int(raw), is_published=True)
+        module = Module.objects.select_related("course").filter(pk=pk, is_published=True)
         found = module.first()
         return (found, None) if found else None
     if kind == "section":
         section = (
             Section.objects.select_related("module__course")
-            .filter(Q(pk=int(raw)) & Q(module__is_published=True))
+            .filter(Q(pk=pk) & Q(module__is_published=True))
             .first()
         )
         return (section.module, section) if section else None

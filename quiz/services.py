@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from courseware.models import Section
+from courseware.numbers import parse_int
 from courseware.plugins import app_hooks
 from courseware.services import progress_mark_done
 
@@ -115,7 +116,8 @@ def answers_parse(data: Mapping[str, str], *, attempt: Attempt) -> dict[int, int
         if not key.startswith("q"):
             continue
         raw_position, raw_index = key[1:], data[key].strip()
-        slot = slots.get(int(raw_position)) if raw_position.isdigit() else None
+        position = parse_int(raw_position, max_digits=4)
+        slot = slots.get(position) if position is not None else None
         if slot is None:
             raise AnswerError(
                 "The form names a question that is not in this attempt. Nothing was graded."
@@ -124,11 +126,12 @@ def answers_parse(data: Mapping[str, str], *, attempt: Attempt) -> dict[int, int
             raise AnswerError(
                 f"Question {slot.position} was answered more than once. Nothing was graded."
             )
-        if not raw_index.isdigit() or not 1 <= int(raw_index) <= len(slot.choice_order):
+        index = parse_int(raw_index, max_digits=4, minimum=1, maximum=len(slot.choice_order))
+        if index is None:
             raise AnswerError(
                 f"The answer to question {slot.position} is not one of its choices. Nothing was graded."
             )
-        answers[slot.question_id] = slot.choice_order[int(raw_index) - 1]
+        answers[slot.question_id] = slot.choice_order[index - 1]
     return answers
 
 

@@ -144,3 +144,23 @@ def student_client(client, student):
 def instructor_client(client, instructor):
     client.force_login(instructor)
     return client
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """How much the property-based fuzzing ran (tests/test_fuzz.py), whatever -s says."""
+    import sys
+
+    fuzz = next(
+        (m for n, m in list(sys.modules.items()) if n.endswith("test_fuzz") and m is not None),
+        None,
+    )
+    if fuzz is None or not getattr(fuzz, "EXAMPLES", None):
+        return
+    total = sum(fuzz.EXAMPLES.values())
+    server_errors = sum(n for status, n in fuzz.STATUSES.items() if status >= 500)
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(fuzz.STATUSES.items()))
+    terminalreporter.write_sep("-", "property-based fuzzing")
+    terminalreporter.write_line(
+        f"{total} examples over {len(fuzz.EXAMPLES)} endpoint-methods; "
+        f"{server_errors} answered 5xx. Statuses: {statuses}"
+    )

@@ -3,7 +3,8 @@
 Each endpoint is listed in POST_ENDPOINTS with what "bad" means for it; the test
 checks that the list covers every URL that accepts POST (so a new form cannot be
 forgotten), then sweeps: missing fields, wrong types, other users' objects, ids that
-do not exist, an oversized body, a missing CSRF token and a replayed submit.
+do not exist, an oversized body, a missing CSRF token and a replayed submit. What a
+fixed list cannot think of, tests/test_fuzz.py generates.
 """
 
 from __future__ import annotations
@@ -105,7 +106,12 @@ POST_ENDPOINTS: dict[str, Sweep] = {
     "login": Sweep(
         role="anonymous",
         url=lambda w: reverse("login"),
-        bad_bodies=[{}, {"username": "student_a"}, {"username": ["a", "b"], "password": 1}],
+        bad_bodies=[
+            {},
+            {"username": "student_a"},
+            {"username": ["a", "b"], "password": 1},
+            {"username": "u" * 300, "password": "x"},  # longer than the lockout's column
+        ],
     ),
     "password_change": Sweep(
         role="student",
@@ -129,6 +135,9 @@ POST_ENDPOINTS: dict[str, Sweep] = {
             {"response": "99999999", "guess": "base"},
             {"response": "-1", "guess": "rlhf"},
             {"response": ["1", "2"], "guess": ["base", "sft"]},
+            {"response": "5.0", "guess": "base"},
+            {"response": "²", "guess": "base"},
+            {"response": "9" * 5000, "guess": "base"},
         ],
         expect=(400, 404),
     ),
@@ -145,6 +154,9 @@ POST_ENDPOINTS: dict[str, Sweep] = {
             {"q1": "0", "q2": "-1", "q3": "1", "q4": "1", "q5": "1"},
             {"q9": "1", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
             {"q1": ["1", "2"], "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q1": "²", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q²": "1", "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
+            {"q1": "9" * 5000, "q2": "1", "q3": "1", "q4": "1", "q5": "1"},
         ],
     ),
     "quiz:submit (another learner's attempt)": Sweep(

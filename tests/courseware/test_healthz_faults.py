@@ -107,12 +107,13 @@ def _with_pool(pool: mock.MagicMock):
 @pytest.mark.django_db
 def test_healthz_asks_the_pool_with_a_short_timeout_and_answers_503_when_it_times_out(client):
     pool = mock.MagicMock()
-    pool.connection.side_effect = PoolTimeout("couldn't get a connection after 2.00 sec")
+    pool.getconn.side_effect = PoolTimeout("couldn't get a connection after 2.00 sec")
     with _with_pool(pool):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["database"] == "down"
-    pool.connection.assert_called_once_with(timeout=2.0)
+    (call,) = pool.getconn.call_args_list
+    assert 0 < call.kwargs["timeout"] <= 2.0
 
 
 @pytest.mark.django_db
@@ -121,7 +122,9 @@ def test_healthz_is_200_when_the_pool_hands_out_a_working_connection(client):
     with _with_pool(pool):
         response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    pool.connection.return_value.__enter__.return_value.execute.assert_called_once_with("SELECT 1")
+    conn = pool.getconn.return_value
+    conn.execute.assert_called_with("SELECT 1")
+    pool.putconn.assert_called_once_with(conn)  # given back
 
 
 @pytest.mark.django_db

@@ -34,8 +34,16 @@ def run_manage(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedPro
     )
 
 
-def test_check_deploy_passes_with_production_values():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_extra=PRODUCTION_ENV)
+def test_check_deploy_passes_with_production_values(tmp_path):
+    env = PRODUCTION_ENV | {"DJANGO_STATIC_ROOT": str(tmp_path)}
+    # Before collectstatic the deploy check says what is missing (issue 13, finding 9) …
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_extra=env)
+    assert result.returncode != 0
+    assert "courseware.W001" in result.stderr and "collectstatic" in result.stderr
+    # … and after it, nothing.
+    collected = run_manage("collectstatic", "--no-input", "-v0", env_extra=env)
+    assert collected.returncode == 0, collected.stderr
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_extra=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -242,7 +242,12 @@ def test_healthz_is_503_when_the_shared_cache_does_not_answer(client, settings):
     with mock.patch("courseware.health.cache.set", side_effect=ConnectionError("refused")):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "up", "cache": "down"}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "up",
+        "cache": "down",
+        "static": "ok",
+    }
 
 
 @pytest.mark.django_db

@@ -332,12 +332,16 @@ def test_profile_shows_tallies_chart_losses_heldout_and_steps(student_client, fi
 def test_class_agreement_appears_from_five_finished_classmates(
     student_client, finished_session, make_classmates
 ):
+    # The tally is published in steps of five finished labelers (the learner included):
+    # at 5 it counts 4 classmates (hidden), at 6 nothing changes, at 10 it counts 9.
     make_classmates(4)
     assert "Classmates who agreed" not in student_client.get(url("profile")).text
     make_classmates(1, start=4)
+    assert "Classmates who agreed" not in student_client.get(url("profile")).text
+    make_classmates(4, start=5)
     page = student_client.get(url("profile"))
     assert "Classmates who agreed" in page.text
-    assert "5 of your classmates have finished" in page.text
+    assert "9 of your classmates have finished" in page.text
 
 
 @pytest.mark.django_db
@@ -346,14 +350,15 @@ def test_class_agreement_counts_only_classmates_latest_finished_session(
 ):
     from labeling import fits, profile
 
-    mates = make_classmates(5)
+    mates = make_classmates(8)  # nine finished with the learner: not a step yet
     again, _ = services.session_start(user=mates[0])
     pick_all(again)
     services.session_finish(session=again)
+    make_classmates(1, start=8)  # ten: the tally is recounted
     finished, counts = profile._classmates(fits.learner_fit(user=student))
-    assert finished == 5
+    assert finished == 9
     assert (
-        sum(n for (pair_id, _), n in counts.items() if pair_id == again.shown.first().pair_id) == 5
+        sum(n for (pair_id, _), n in counts.items() if pair_id == again.shown.first().pair_id) == 9
     )
 
 
@@ -379,10 +384,10 @@ def test_profile_queries_do_not_grow_with_the_class(
     student_client.get(url("profile"))  # the first visit records the visit
     with CaptureQueriesContext(connection) as small:
         student_client.get(url("profile"))
-    make_classmates(27, start=3)
+    make_classmates(26, start=3)  # thirty finished with the learner: a published step
     with django_assert_num_queries(len(small.captured_queries)):
         page = student_client.get(url("profile"))
-    assert "30 of your classmates have finished" in page.text
+    assert "29 of your classmates have finished" in page.text
 
 
 # ------------------------------------------------------------------------- policy
