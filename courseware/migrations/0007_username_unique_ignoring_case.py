@@ -40,7 +40,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("courseware", "0005_correct_shipped_text"),
+        ("courseware", "0006_page_texts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
