@@ -196,18 +196,27 @@ CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "courseware.client_ip.client_ip"
 
 # Rate limits of the account forms (courseware.ratelimit): {rule: (requests, seconds)},
-# per client address and per target. A classroom behind one school address signs up and
-# logs in together, so the per-address limits leave room for a class.
+# per client address and per target. A class of 300 behind one school address logs in and
+# signs up in the first minutes of a lesson, so the per-address limits leave room for a
+# whole class (they stop floods, not a class); the per-target limits stop guessing.
+# DJANGO_RATE_LIMITS overrides rules, e.g. "login-address=600/60,reset-email=5/3600".
 RATE_LIMITS = {
-    "login-address": (30, 60),
+    "login-address": (300, 60),
     "login-account": (20, 15 * 60),  # failed log-ins to one account, from anywhere
-    "signup-address": (30, 10 * 60),
-    "signup-code": (300, 10 * 60),
-    "join-address": (30, 10 * 60),
+    "signup-address": (400, 10 * 60),
+    "signup-code": (400, 10 * 60),
+    "join-address": (400, 10 * 60),
     "join-account": (10, 10 * 60),
-    "reset-address": (10, 60 * 60),
+    "reset-address": (30, 60 * 60),
     "reset-email": (3, 60 * 60),
 }
+for _rule in filter(None, os.environ.get("DJANGO_RATE_LIMITS", "").split(",")):
+    _name, _, _limit = _rule.strip().partition("=")
+    _count, _, _seconds = _limit.partition("/")
+    _seconds = _seconds or "60"
+    if _name not in RATE_LIMITS or not all(x.isascii() and x.isdigit() for x in (_count, _seconds)):
+        raise ImproperlyConfigured(f"DJANGO_RATE_LIMITS: cannot read {_rule!r}")
+    RATE_LIMITS[_name] = (int(_count), int(_seconds))
 
 # --- Email ----------------------------------------------------------------------------
 # Console by default (the password-reset email appears in the server's output);

@@ -55,6 +55,22 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+def test_rate_limits_can_be_raised_from_the_environment_and_bad_values_refused():
+    """A school behind one address may need more room than the defaults: the deployment
+    says so without a code change, and a typo stops the start instead of being ignored."""
+    show = "from django.conf import settings; print(settings.RATE_LIMITS['login-address'])"
+    env = PRODUCTION_ENV | {"DJANGO_RATE_LIMITS": "login-address=900/60, reset-email=5/3600"}
+    result = run_manage("shell", "-c", show, env_extra=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(900, 60)")
+    for bad in ("login-adress=900/60", "login-address=９00/60", "login-address=900/x"):
+        result = run_manage(
+            "shell", "-c", show, env_extra=PRODUCTION_ENV | {"DJANGO_RATE_LIMITS": bad}
+        )
+        assert result.returncode != 0
+        assert "DJANGO_RATE_LIMITS" in result.stderr
+
+
 @pytest.mark.django_db
 def test_responses_carry_csp_without_inline_script_and_other_headers(client, content):
     response = client.get(reverse("courseware:home"))
