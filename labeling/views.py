@@ -151,7 +151,7 @@ def profile_page(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
         back = reverse("labeling:profile", kwargs={"course": course, "module": module})
         return _error(request, exc, course=course, module=module, back=back)
     if request.htmx:
-        context = _section_only(course, module, "labeling:profile")
+        context = _section_only(request, course, module, "labeling:profile")
     else:
         context = section_context(
             request, course=course, module=module, url_name="labeling:profile"
