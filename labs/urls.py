@@ -8,6 +8,11 @@ PREFIX = "courses/<slug:course>/<slug:module>/"
 
 urlpatterns = [
     path(f"{PREFIX}over-optimisation/", views.overoptimisation, name="overoptimisation"),
+    path(
+        f"{PREFIX}over-optimisation/pick/",
+        views.heldout_pick,
+        name="overoptimisation-pick",
+    ),
     path(f"{PREFIX}optimisers/", step_views.optimisers, name="optimisers"),
     path(f"{PREFIX}rlvr/", rlvr_views.rlvr, name="rlvr"),
 ]

@@ -1,0 +1,264 @@
+"""Over-optimisation, computed exactly over a finite candidate set (no Django here).
+
+A *proxy* reward (the learner's six-pick model) is optimised; a *gold* reward (a
+better-informed model) scores the result. Two ways of optimising are swept:
+
+- the KL-regularised optimum pi*_beta(y) ∝ pi_ref(y) · exp(r_proxy(y)/beta)
+  (`labeling.reward.optimal_policy`) as beta falls from large to small, against
+  sqrt(KL(pi*_beta ‖ pi_ref)), the x-axis of Gao et al., "Scaling Laws for Reward Model
+  Overoptimization" (arXiv 2210.10760);
+- best-of-n under the proxy: draw n answers from pi_ref and keep the one the proxy
+  scores highest. Its distribution is exact by order statistics over the finite set,
+  not sampled; its KL is plotted as log n − (n − 1)/n (Stiennon et al., arXiv
+  2009.01325; Gao et al.), the exact KL of the finite set is reported beside it.
+
+Each prompt's rewards are put in the same units before they are averaged: minus their
+mean under pi_ref, divided by their standard deviation under pi_ref. Both curves then
+start at 0 (the reference policy) and a move of 1 is one reference standard deviation,
+whichever model's scale is larger. A prompt over which a reward is flat reads 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from labeling import reward
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The sweep: beta from 100 (stay with the reference) down to 0.001 (the proxy rules),
+#: 49 points evenly spaced on a log scale, large to small.
+SWEEP_BETAS: tuple[float, ...] = tuple(float(b) for b in np.geomspace(100.0, 0.001, 49))
+#: Best-of-n: n = 1 … 64.
+BON_MAX = 64
+#: Proxy rewards closer than this are a tie (best-of-n picks among them at random).
+TIE_TOLERANCE = 1e-9
+#: The gold "turned down" when its last value is below its peak by more than this
+#: (in reference standard deviations): less is rounding, not a fall.
+TURN_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class PromptRewards:
+    """One held-out prompt: the reference probabilities and both rewards per candidate."""
+
+    pi_ref: FloatArray
+    proxy: FloatArray
+    gold: FloatArray
+
+    @classmethod
+    def of(cls, pi_ref: npt.ArrayLike, proxy: npt.ArrayLike, gold: npt.ArrayLike) -> PromptRewards:
+        ref = np.asarray(pi_ref, dtype=np.float64)
+        p = np.asarray(proxy, dtype=np.float64)
+        g = np.asarray(gold, dtype=np.float64)
+        if ref.ndim != 1 or ref.size == 0 or p.shape != ref.shape or g.shape != ref.shape:
+            raise ValueError("pi_ref, proxy and gold need one value per candidate")
+        if np.any(ref <= 0) or not np.all(np.isfinite(np.concatenate([ref, p, g]))):
+            raise ValueError("pi_ref must be positive and every value finite")
+        return cls(pi_ref=ref / ref.sum(), proxy=p, gold=g)
+
+
+def standardise(pi_ref: FloatArray, rewards: FloatArray) -> FloatArray:
+    """(r − E_ref[r]) / sd_ref(r); zeros when r is flat under pi_ref."""
+    mean = float(pi_ref @ rewards)
+    sd = math.sqrt(max(float(pi_ref @ (rewards - mean) ** 2), 0.0))
+    if sd < 1e-12:
+        return np.zeros_like(rewards)
+    return (rewards - mean) / sd
+
+
+def entropy_bits(pi: npt.ArrayLike) -> float:
+    """Shannon entropy in bits, with 0 log 0 = 0."""
+    p = np.asarray(pi, dtype=np.float64)
+    used = p[p > 0]
+    return max(float(-(used * np.log2(used)).sum()), 0.0)
+
+
+def kl_bon(n: int) -> float:
+    """log n − (n − 1)/n: the KL of best-of-n from the reference, in nats, as Stiennon et
+    al. and Gao et al. plot it (exact for a continuous reward without ties; over a finite
+    set it is an upper bound, see `best_of_n_policy`)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    return math.log(n) - (n - 1) / n
+
+
+def tie_levels(values: FloatArray, tol: float = TIE_TOLERANCE) -> npt.NDArray[np.int64]:
+    """Each value's rank among the distinct values (0 = lowest); values within `tol` of
+    the previous distinct value share its level."""
+    order = np.argsort(values, kind="stable")
+    levels = np.empty(values.size, dtype=np.int64)
+    level, last = -1, -math.inf
+    for i in order:
+        if values[i] - last > tol:
+            level += 1
+            last = values[i]
+        levels[i] = level
+    return levels
+
+
+def best_of_n_policy(pi_ref: FloatArray, proxy: FloatArray, n: int) -> FloatArray:
+    """The exact distribution of best-of-n under the proxy: n independent draws from
+    pi_ref, keep the draw with the highest proxy reward (ties: any rule that does not
+    look at which tied candidate it is, e.g. the first drawn).
+
+    With F(L) the reference mass of proxy levels ≤ L, the best draw is at level L with
+    probability F(L)^n − F(L−1)^n (the maximum of n draws); within its level a draw is a
+    candidate in proportion to pi_ref. n = 1 gives pi_ref; large n, the top level."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    levels = tie_levels(proxy)
+    mass = np.bincount(levels, weights=pi_ref)
+    cumulative = np.minimum(np.cumsum(mass), 1.0)
+    below = np.concatenate([[0.0], cumulative[:-1]])
+    level_prob = cumulative**n - below**n
+    return level_prob[levels] * pi_ref / mass[levels]
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """pi*_beta averaged over the prompts (each prompt weighed equally)."""
+
+    beta: float
+    kl: float  # nats, mean over prompts
+    proxy: float  # E[proxy] − E_ref[proxy], in reference standard deviations
+    gold: float
+    entropy_bits: float  # mean over prompts
+
+    @property
+    def sqrt_kl(self) -> float:
+        return math.sqrt(self.kl)
+
+    @property
+    def beta_text(self) -> str:
+        """β for a table: "∞" for the reference policy, else four significant digits."""
+        return "∞" if math.isinf(self.beta) else f"{self.beta:.4g}"
+
+
+@dataclass(frozen=True)
+class BonPoint:
+    n: int
+    kl_bon: float  # log n − (n − 1)/n
+    kl_exact: float  # the finite set's exact KL(best-of-n ‖ pi_ref), mean over prompts
+    proxy: float
+    gold: float
+
+    @property
+    def sqrt_kl(self) -> float:
+        return math.sqrt(self.kl_bon)
+
+
+def _standardised(
+    prompts: Sequence[PromptRewards],
+) -> list[tuple[PromptRewards, FloatArray, FloatArray]]:
+    """Each prompt with its proxy and gold in reference standard deviations."""
+    if not prompts:
+        raise ValueError("need at least one prompt")
+    return [(p, standardise(p.pi_ref, p.proxy), standardise(p.pi_ref, p.gold)) for p in prompts]
+
+
+def reference_point(prompts: Sequence[PromptRewards]) -> SweepPoint:
+    """beta = ∞: the reference policy itself (KL 0, no gain), where every curve starts."""
+    if not prompts:
+        raise ValueError("need at least one prompt")
+    entropy = sum(entropy_bits(p.pi_ref) for p in prompts) / len(prompts)
+    return SweepPoint(math.inf, 0.0, 0.0, 0.0, entropy)
+
+
+def policy_point(prompts: Sequence[PromptRewards], beta: float) -> SweepPoint:
+    return sweep(prompts, [beta])[0]
+
+
+def sweep(
+    prompts: Sequence[PromptRewards], betas: Iterable[float] = SWEEP_BETAS
+) -> list[SweepPoint]:
+    """The KL-regularised optimum at each beta, in the order given. beta is in the proxy's
+    own units (pi* ∝ pi_ref · exp(r/beta) with the learner's reward r, as on the policy
+    page); only the averages are standardised."""
+    rows = _standardised(prompts)
+    points = []
+    for beta in betas:
+        kl = proxy = gold = entropy = 0.0
+        for prompt, sp, sg in rows:
+            pi = reward.optimal_policy(prompt.pi_ref, prompt.proxy, beta)
+            kl += reward.kl_divergence(pi, prompt.pi_ref)
+            proxy += float(pi @ sp)
+            gold += float(pi @ sg)
+            entropy += entropy_bits(pi)
+        k = len(rows)
+        points.append(SweepPoint(float(beta), kl / k, proxy / k, gold / k, entropy / k))
+    return points
+
+
+def best_of_n_curve(prompts: Sequence[PromptRewards], ns: Iterable[int]) -> list[BonPoint]:
+    rows = _standardised(prompts)
+    points = []
+    for n in ns:
+        kl_exact = proxy = gold = 0.0
+        for prompt, sp, sg in rows:
+            pi = best_of_n_policy(prompt.pi_ref, prompt.proxy, n)
+            kl_exact += reward.kl_divergence(pi, prompt.pi_ref)
+            proxy += float(pi @ sp)
+            gold += float(pi @ sg)
+        k = len(rows)
+        points.append(BonPoint(n, kl_bon(n), kl_exact / k, proxy / k, gold / k))
+    return points
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Where the gold peaked along a curve, and whether it came down after."""
+
+    peak_index: int
+    peak_gold: float
+    last_gold: float
+
+    @property
+    def turned_down(self) -> bool:
+        return self.peak_gold - self.last_gold > TURN_TOLERANCE
+
+    @property
+    def shape(self) -> str:
+        """The curve's shape: "rise-then-fall" (Gao et al.'s curve), "falls" (down from
+        the first point: proxy and gold disagree from the start) or "no-fall"."""
+        if not self.turned_down:
+            return "no-fall"
+        return "rise-then-fall" if self.peak_index > 0 else "falls"
+
+    @property
+    def drop(self) -> float:
+        return self.peak_gold - self.last_gold
+
+
+def gold_turn(golds: Sequence[float]) -> Turn:
+    """The peak of a gold curve (the first, if several are equal) and its last value."""
+    if not golds:
+        raise ValueError("empty curve")
+    values = np.asarray(golds, dtype=np.float64)
+    peak = int(np.argmax(values))
+    return Turn(peak_index=peak, peak_gold=float(values[peak]), last_gold=float(values[-1]))
+
+
+def candidate_strengths(
+    n_candidates: int,
+    comparisons: Sequence[tuple[int, int]],
+    *,
+    lam: float = reward.DEFAULT_LAMBDA,
+) -> FloatArray:
+    """Bradley–Terry scores of a prompt's candidates from the learner's own picks between
+    them: (winner index, loser index) pairs. One score per candidate rather than one
+    weight per trait, so it can rank answers the six traits cannot tell apart. The same
+    L2 prior as the learner's reward model keeps it finite; an uncompared candidate
+    scores 0, as does every candidate when there are no picks."""
+    d = np.zeros((1, len(comparisons), n_candidates))
+    for row, (winner, loser) in enumerate(comparisons):
+        if winner == loser or not (0 <= winner < n_candidates and 0 <= loser < n_candidates):
+            raise ValueError("a comparison needs two different candidates of the prompt")
+        d[0, row, winner] = 1.0
+        d[0, row, loser] = -1.0
+    return reward.fit_reward_models(d, lam=lam)[0]
