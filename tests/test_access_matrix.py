@@ -143,6 +143,8 @@ EXPECTED: dict[str, Case] = {
     "labeling:rlaif": Case(logged_in(200), kwargs=module_kwargs),
     # issue 14: the labs
     "labs:overoptimisation": Case(logged_in(200), kwargs=module_kwargs),
+    # an empty pick is refused, for everyone signed in (and nothing is written)
+    "labs:overoptimisation-pick": Case(logged_in(400), kwargs=module_kwargs, method="post"),
     "labs:optimisers": Case(logged_in(200), kwargs=module_kwargs),
     "labs:rlvr": Case(logged_in(200), kwargs=module_kwargs),
     # --- labeling, instructor class view (issue 6) ----------------------------------------
