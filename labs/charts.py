@@ -145,3 +145,42 @@ def line_chart(
         zero_y=svg_number(py(0.0)) if y_low < 0 < y_high else None,
         marker=marker,
     )
+
+
+def line_chart_xy(
+    curves: list[tuple[Sequence[float], Sequence[float]]],
+    *,
+    css: str,
+    x_title: str,
+    y_title: str,
+) -> LineChart:
+    """Many curves, each with its own x values, on one pair of axes (no marker)."""
+    xs = [x for cx, _ in curves for x in cx] or [0.0]
+    ys = [y for _, cy in curves for y in cy]
+    frame = line_chart(
+        [min(xs), max(xs)],
+        [Series("frame", css, [min([0.0, *ys]), max([0.0, *ys])])],
+        x_title=x_title,
+        y_title=y_title,
+    )
+    x_low, x_high = min(xs), max(xs)
+    if x_high - x_low < 1e-12:
+        x_high = x_low + 1.0
+    y_low, y_high = min([0.0, *ys]), max([0.0, *ys])
+    pad = (y_high - y_low) * 0.05 or 0.5
+    y_low, y_high = y_low - pad, y_high + pad
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    frame.series = [
+        Series(
+            "",
+            css,
+            list(cy),
+            " ".join(
+                f"{svg_number(LEFT + (x - x_low) / (x_high - x_low) * plot_w)},"
+                f"{svg_number(TOP + (y_high - y) / (y_high - y_low) * plot_h)}"
+                for x, y in zip(cx, cy, strict=True)
+            ),
+        )
+        for cx, cy in curves
+    ]
+    return frame

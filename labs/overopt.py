@@ -262,3 +262,58 @@ def candidate_strengths(
         d[0, row, winner] = 1.0
         d[0, row, loser] = -1.0
     return reward.fit_reward_models(d, lam=lam)[0]
+
+
+@dataclass(frozen=True)
+class ManySweeps:
+    """The sweep for many proxies against one gold at once: arrays (learners, betas)."""
+
+    betas: FloatArray
+    kl: FloatArray
+    proxy: FloatArray
+    gold: FloatArray
+
+    @property
+    def sqrt_kl(self) -> FloatArray:
+        return np.sqrt(self.kl)
+
+
+def sweep_many(
+    pi_refs: Sequence[npt.ArrayLike],
+    proxies: Sequence[npt.ArrayLike],
+    golds: Sequence[npt.ArrayLike],
+    betas: Sequence[float] = SWEEP_BETAS,
+) -> ManySweeps:
+    """`sweep` for L proxies at once, batched in numpy (the instructor's class view):
+    pi_refs[j] and golds[j] are (k_j,) per prompt j, proxies[j] is (L, k_j). The same
+    numbers as `sweep` learner by learner, without the reference point."""
+    if not pi_refs:
+        raise ValueError("need at least one prompt")
+    b = np.asarray(betas, dtype=np.float64)
+    n_learners = np.asarray(proxies[0]).reshape(-1, len(pi_refs[0])).shape[0]
+    kl = np.zeros((n_learners, b.size))
+    proxy_gain = np.zeros_like(kl)
+    gold_gain = np.zeros_like(kl)
+    for raw_ref, raw_proxy, raw_gold in zip(pi_refs, proxies, golds, strict=True):
+        ref = np.asarray(raw_ref, dtype=np.float64)
+        ref = ref / ref.sum()
+        r = np.asarray(raw_proxy, dtype=np.float64).reshape(n_learners, ref.size)
+        z_gold = standardise(ref, np.asarray(raw_gold, dtype=np.float64))
+        mean = r @ ref
+        sd = np.sqrt(np.maximum(((r - mean[:, None]) ** 2) @ ref, 0.0))
+        z_proxy = np.where(
+            sd[:, None] > 1e-12, (r - mean[:, None]) / np.where(sd > 0, sd, 1)[:, None], 0
+        )
+        # pi*(y) ∝ pi_ref(y) exp(r(y)/beta), with the top reward subtracted first (no overflow).
+        shifted = (r - r.max(axis=1, keepdims=True))[:, None, :] / b[None, :, None]
+        logits = np.log(ref)[None, None, :] + shifted
+        logits -= logits.max(axis=2, keepdims=True)
+        pi = np.exp(logits)
+        pi /= pi.sum(axis=2, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(pi > 0, pi * (np.log(pi) - np.log(ref)[None, None, :]), 0.0)
+        kl += np.maximum(terms.sum(axis=2), 0.0)
+        proxy_gain += np.einsum("lbk,lk->lb", pi, z_proxy)
+        gold_gain += pi @ z_gold
+    k = len(pi_refs)
+    return ManySweeps(betas=b, kl=kl / k, proxy=proxy_gain / k, gold=gold_gain / k)

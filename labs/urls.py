@@ -16,3 +16,12 @@ urlpatterns = [
     path(f"{PREFIX}optimisers/", step_views.optimisers, name="optimisers"),
     path(f"{PREFIX}rlvr/", rlvr_views.rlvr, name="rlvr"),
 ]
+
+# The instructor's view of a class.
+urlpatterns += [
+    path(
+        "teach/classes/<int:pk>/over-optimisation/",
+        views.class_overoptimisation,
+        name="class-overoptimisation",
+    ),
+]

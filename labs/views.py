@@ -10,10 +10,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courseware import catalog as course_content
 from courseware.catalog import course_catalog
-from courseware.http import HtmxHttpRequest, render_page, section_context
+from courseware.http import (
+    HtmxHttpRequest,
+    instructor_classroom,
+    names_hidden,
+    render_page,
+    section_context,
+)
 from labeling import fits
 
-from . import gold, lab, services
+from . import class_view, gold, lab, services
 
 URL_NAME = "labs:overoptimisation"
 #: Which chart an htmx request redraws, by the control that sent it.
@@ -89,3 +95,17 @@ def heldout_pick(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
     except services.LabError as exc:
         return _bad_input(request, exc.message, page, exc.status)
     return redirect(f"{page}#own-gold", permanent=False)
+
+
+@require_GET
+@login_required
+def class_overoptimisation(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The instructor's picture: the class model as gold against each learner's model."""
+    classroom = instructor_classroom(request, pk)
+    context = {
+        "classroom": classroom,
+        "picture": class_view.class_overoptimisation(classroom=classroom),
+        "hide_names": names_hidden(request),
+        "sources": course_content.sources_by_key("stiennon", "overoptimization"),
+    }
+    return render(request, "labs/class_overoptimisation.html", context)

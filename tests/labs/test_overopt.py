@@ -161,3 +161,17 @@ def test_bad_prompts_are_refused():
         PromptRewards.of([0.0, 1.0], [1.0, 2.0], [1.0, 2.0])
     with pytest.raises(ValueError):
         overopt.sweep([])
+
+
+def test_the_batched_sweep_matches_the_sweep_learner_by_learner():
+    rng = np.random.default_rng(11)
+    pi_refs = [rng.dirichlet(np.ones(5)) for _ in range(3)]
+    golds = [rng.normal(size=5) for _ in range(3)]
+    proxies = [rng.normal(size=(4, 5)) for _ in range(3)]
+    many = overopt.sweep_many(pi_refs, proxies, golds)
+    for learner in range(4):
+        prompts = [PromptRewards.of(pi_refs[j], proxies[j][learner], golds[j]) for j in range(3)]
+        one = overopt.sweep(prompts)
+        assert many.kl[learner] == pytest.approx([p.kl for p in one], abs=1e-9)
+        assert many.proxy[learner] == pytest.approx([p.proxy for p in one], abs=1e-9)
+        assert many.gold[learner] == pytest.approx([p.gold for p in one], abs=1e-9)
