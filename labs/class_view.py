@@ -119,7 +119,10 @@ def class_overoptimisation(*, classroom: Classroom) -> ClassOveropt:
         )
     view.turned_down = sum(1 for c in view.learners if c.shape != "no-fall")
     view.median_peak_sqrt_kl = float(np.median([c.peak_sqrt_kl for c in view.learners]))
-    view.learners.sort(key=lambda c: (c.peak_sqrt_kl, c.user_id))
+    # Soonest trouble first: falling from the start, then by where the class reward peaks;
+    # models the class never disagrees with last.
+    rank = {"falls": 0, "rise-then-fall": 1, "no-fall": 2}
+    view.learners.sort(key=lambda c: (rank[c.shape], c.peak_sqrt_kl, c.user_id))
     view.curves_drawn = min(len(rows), CURVES_DRAWN)
     view.chart = _chart(sqrt_kl[:CURVES_DRAWN], golds[:CURVES_DRAWN])
     return view

@@ -169,6 +169,8 @@ PAGES: Sequence[Page] = (
     Page("labeling:profile", _module_page("labeling:profile")),
     Page("labeling:policy", _module_page("labeling:policy")),
     Page("quiz:quiz", _module_page("quiz:quiz")),
+    # issue 14: the over-optimisation lab's one request (every sweep is computed on it)
+    Page("labs:overoptimisation", _module_page("labs:overoptimisation")),
 )
 
 
