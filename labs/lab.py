@@ -72,6 +72,10 @@ class OveroptView:
     bon_chart: charts.LineChart | None = None
     entropy_chart: charts.LineChart | None = None
     entropy_uniform_bits: float = 0.0
+    # The tables' cells, formatted once here (a template filter per cell cost more than
+    # the sweeps themselves).
+    sweep_rows: list[tuple[str, ...]] = field(default_factory=list)
+    bon_rows: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def beta_label(self) -> str:
@@ -140,9 +144,24 @@ def overopt_view(
     view.bon = overopt.best_of_n_curve(prompts, range(1, overopt.BON_MAX + 1))
     view.at_n = view.bon[n - 1]
     view.bon_turn = overopt.gold_turn([p.gold for p in view.bon])
+    view.sweep_rows = [
+        (p.beta_text, _f(p.sqrt_kl), _f(p.proxy), _f(p.gold), _f(p.entropy_bits))
+        for p in view.sweep
+    ]
+    view.bon_rows = [
+        (str(p.n), _f(p.kl_bon), _f(p.kl_exact), _f(p.proxy), _f(p.gold)) for p in view.bon
+    ]
     view.entropy_uniform_bits = sum(math.log2(p.pi_ref.size) for p in prompts) / len(prompts)
     _draw(view)
     return view
+
+
+def _f(value: float) -> str:
+    """Three decimals with a true minus sign, no "-0.000"."""
+    text = f"{value:.3f}"
+    if text.startswith("-"):
+        return "0.000" if not text.strip("-0.") else "−" + text[1:]
+    return text
 
 
 def _draw(view: OveroptView) -> None:

@@ -174,40 +174,81 @@ def policy_point(prompts: Sequence[PromptRewards], beta: float) -> SweepPoint:
     return sweep(prompts, [beta])[0]
 
 
+def optimal_policies(pi_ref: FloatArray, rewards: FloatArray, betas: FloatArray) -> FloatArray:
+    """`labeling.reward.optimal_policy` at many betas at once: rewards (..., k), betas (B,)
+    -> (..., B, k). Same log-space steps: the top reward is subtracted before dividing by
+    beta, so a tiny beta cannot overflow and simply concentrates on the best answers."""
+    shifted = (rewards - rewards.max(axis=-1, keepdims=True))[..., None, :] / betas[:, None]
+    logits = np.log(pi_ref) + shifted
+    logits -= logits.max(axis=-1, keepdims=True)
+    pi = np.exp(logits)
+    return pi / pi.sum(axis=-1, keepdims=True)
+
+
+def _kl_rows(pi: FloatArray, pi_ref: FloatArray) -> FloatArray:
+    """KL(pi ‖ pi_ref) along the last axis, 0 log 0 = 0 (pi_ref > 0 everywhere)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pi > 0, pi * (np.log(pi) - np.log(pi_ref)), 0.0)
+    return np.maximum(terms.sum(axis=-1), 0.0)
+
+
+def _entropy_rows(pi: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pi > 0, -pi * np.log2(pi), 0.0)
+    return np.maximum(terms.sum(axis=-1), 0.0)
+
+
 def sweep(
     prompts: Sequence[PromptRewards], betas: Iterable[float] = SWEEP_BETAS
 ) -> list[SweepPoint]:
     """The KL-regularised optimum at each beta, in the order given. beta is in the proxy's
     own units (pi* ∝ pi_ref · exp(r/beta) with the learner's reward r, as on the policy
-    page); only the averages are standardised."""
+    page); only the averages are standardised. Every beta at once, per prompt."""
     rows = _standardised(prompts)
-    points = []
-    for beta in betas:
-        kl = proxy = gold = entropy = 0.0
-        for prompt, sp, sg in rows:
-            pi = reward.optimal_policy(prompt.pi_ref, prompt.proxy, beta)
-            kl += reward.kl_divergence(pi, prompt.pi_ref)
-            proxy += float(pi @ sp)
-            gold += float(pi @ sg)
-            entropy += entropy_bits(pi)
-        k = len(rows)
-        points.append(SweepPoint(float(beta), kl / k, proxy / k, gold / k, entropy / k))
-    return points
+    b = np.array(list(betas), dtype=np.float64)
+    if np.any(~np.isfinite(b)) or np.any(b <= 0):
+        raise ValueError("beta must be a finite number > 0")
+    kl, proxy, gold, entropy = (np.zeros(b.size) for _ in range(4))
+    for prompt, sp, sg in rows:
+        pi = optimal_policies(prompt.pi_ref, prompt.proxy, b)  # (B, k)
+        kl += _kl_rows(pi, prompt.pi_ref)
+        proxy += pi @ sp
+        gold += pi @ sg
+        entropy += _entropy_rows(pi)
+    k = len(rows)
+    return [
+        SweepPoint(float(b[i]), kl[i] / k, proxy[i] / k, gold[i] / k, entropy[i] / k)
+        for i in range(b.size)
+    ]
+
+
+def best_of_n_policies(pi_ref: FloatArray, proxy: FloatArray, ns: Sequence[int]) -> FloatArray:
+    """`best_of_n_policy` for every n at once: (N, k)."""
+    n = np.array(ns, dtype=np.float64)
+    if n.size and n.min() < 1:
+        raise ValueError("n must be at least 1")
+    levels = tie_levels(proxy)
+    mass = np.bincount(levels, weights=pi_ref)
+    cumulative = np.minimum(np.cumsum(mass), 1.0)
+    below = np.concatenate([[0.0], cumulative[:-1]])
+    level_prob = cumulative[None, :] ** n[:, None] - below[None, :] ** n[:, None]
+    return level_prob[:, levels] * (pi_ref / mass[levels])[None, :]
 
 
 def best_of_n_curve(prompts: Sequence[PromptRewards], ns: Iterable[int]) -> list[BonPoint]:
     rows = _standardised(prompts)
-    points = []
-    for n in ns:
-        kl_exact = proxy = gold = 0.0
-        for prompt, sp, sg in rows:
-            pi = best_of_n_policy(prompt.pi_ref, prompt.proxy, n)
-            kl_exact += reward.kl_divergence(pi, prompt.pi_ref)
-            proxy += float(pi @ sp)
-            gold += float(pi @ sg)
-        k = len(rows)
-        points.append(BonPoint(n, kl_bon(n), kl_exact / k, proxy / k, gold / k))
-    return points
+    n_list = [int(n) for n in ns]
+    kl_exact, proxy, gold = (np.zeros(len(n_list)) for _ in range(3))
+    for prompt, sp, sg in rows:
+        pi = best_of_n_policies(prompt.pi_ref, prompt.proxy, n_list)  # (N, k)
+        kl_exact += _kl_rows(pi, prompt.pi_ref)
+        proxy += pi @ sp
+        gold += pi @ sg
+    k = len(rows)
+    return [
+        BonPoint(n, kl_bon(n), kl_exact[i] / k, proxy[i] / k, gold[i] / k)
+        for i, n in enumerate(n_list)
+    ]
 
 
 @dataclass(frozen=True)
@@ -304,15 +345,8 @@ def sweep_many(
         z_proxy = np.where(
             sd[:, None] > 1e-12, (r - mean[:, None]) / np.where(sd > 0, sd, 1)[:, None], 0
         )
-        # pi*(y) ∝ pi_ref(y) exp(r(y)/beta), with the top reward subtracted first (no overflow).
-        shifted = (r - r.max(axis=1, keepdims=True))[:, None, :] / b[None, :, None]
-        logits = np.log(ref)[None, None, :] + shifted
-        logits -= logits.max(axis=2, keepdims=True)
-        pi = np.exp(logits)
-        pi /= pi.sum(axis=2, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(pi > 0, pi * (np.log(pi) - np.log(ref)[None, None, :]), 0.0)
-        kl += np.maximum(terms.sum(axis=2), 0.0)
+        pi = optimal_policies(ref, r, b)  # (L, B, k)
+        kl += _kl_rows(pi, ref)
         proxy_gain += np.einsum("lbk,lk->lb", pi, z_proxy)
         gold_gain += pi @ z_gold
     k = len(pi_refs)

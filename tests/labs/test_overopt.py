@@ -175,3 +175,34 @@ def test_the_batched_sweep_matches_the_sweep_learner_by_learner():
         assert many.kl[learner] == pytest.approx([p.kl for p in one], abs=1e-9)
         assert many.proxy[learner] == pytest.approx([p.proxy for p in one], abs=1e-9)
         assert many.gold[learner] == pytest.approx([p.gold for p in one], abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [12, 13])
+def test_the_batched_sweep_matches_labelings_optimal_policy_beta_by_beta(seed):
+    from labeling import reward
+
+    rng = np.random.default_rng(seed)
+    prompts = [random_prompt(rng) for _ in range(3)]
+    for point in overopt.sweep(prompts, [50.0, 1.0, 0.1, 0.003]):
+        pis = [reward.optimal_policy(p.pi_ref, p.proxy, point.beta) for p in prompts]
+        kl = np.mean(
+            [reward.kl_divergence(pi, p.pi_ref) for pi, p in zip(pis, prompts, strict=True)]
+        )
+        gold = np.mean(
+            [pi @ overopt.standardise(p.pi_ref, p.gold) for pi, p in zip(pis, prompts, strict=True)]
+        )
+        entropy = np.mean([overopt.entropy_bits(pi) for pi in pis])
+        assert (point.kl, point.gold, point.entropy_bits) == (
+            pytest.approx(kl, abs=1e-12),
+            pytest.approx(gold, abs=1e-12),
+            pytest.approx(entropy, abs=1e-12),
+        )
+
+
+def test_best_of_n_for_every_n_at_once_matches_one_n_at_a_time():
+    rng = np.random.default_rng(14)
+    pi_ref = rng.dirichlet(np.ones(5))
+    proxy = np.array([0.2, 0.9, 0.9, -1.0, 0.5])
+    batch = overopt.best_of_n_policies(pi_ref, proxy, range(1, 65))
+    for n in (1, 2, 7, 64):
+        assert batch[n - 1] == pytest.approx(overopt.best_of_n_policy(pi_ref, proxy, n))
