@@ -174,3 +174,27 @@ def test_the_page_queries_do_not_grow_with_the_class_or_the_picks(
         response = student_client.get(url("overoptimisation") + "?beta=0&n=64")
     assert "your class's reward model" in response.text
     assert count <= 8
+
+
+@pytest.mark.django_db
+def test_an_htmx_request_before_any_gold_answers_without_a_chart(student_client, content):
+    response = student_client.get(
+        url("overoptimisation") + "?beta=2", headers={**HX, "HX-Trigger-Name": "beta"}
+    )
+    assert response.status_code == 200
+    assert "<svg" not in response.text
+
+
+@pytest.mark.django_db
+def test_the_tables_hold_every_point_of_the_charts(
+    student_client, finished_session, make_classmates
+):
+    make_classmates(5)
+    text = student_client.get(url("overoptimisation")).text
+    sweep = text[
+        text.index('id="sweep-caption"') : text.index("</table>", text.index("sweep-caption"))
+    ]
+    bon = text[text.index('id="bon-caption"') : text.index("</table>", text.index("bon-caption"))]
+    assert sweep.count('<th scope="row"') == 50  # the reference (β = ∞) and 49 betas
+    assert bon.count('<th scope="row"') == 64
+    assert '<th scope="row" class="num">∞</th><td class="num">0.000</td>' in sweep
