@@ -16,7 +16,7 @@ def draw_questions(
     """Pick `k` question ids, spread over as many topics as possible.
 
     Topics are visited in a random order, one question from each per round, until `k`
-    are drawn: with 5 questions and 7 topics, no topic repeats. Raises ValueError if
+    are drawn: with 5 questions and 8 topics, no topic repeats. Raises ValueError if
     the bank holds fewer than `k` questions.
     """
     pools = {topic: list(ids) for topic, ids in by_topic.items() if ids}

@@ -26,6 +26,7 @@ class Topic(models.TextChoices):
     RLHF = "rlhf", "RLHF with PPO and the KL penalty"
     DPO = "dpo", "Direct preference optimisation"
     CAI = "cai", "Constitutional AI and RLAIF"
+    RLVR = "rlvr", "RL with verifiable rewards and GRPO"
     PIPELINE = "pipeline", "The pipeline as a whole"
 
 

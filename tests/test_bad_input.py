@@ -177,6 +177,21 @@ POST_ENDPOINTS: dict[str, Sweep] = {
         bad_bodies=[{"q1": "1"}],
         expect=(404,),
     ),
+    "labs:overoptimisation-pick": Sweep(
+        role="student",
+        url=lambda w: reverse(
+            "labs:overoptimisation-pick",
+            kwargs={"course": "language-models", "module": "post-training"},
+        ),
+        bad_bodies=[
+            {},
+            {"first": "abc", "second": "1", "winner": "1"},
+            {"first": "99999999", "second": "99999998", "winner": "99999999"},
+            {"first": "-1", "second": "2", "winner": "2"},
+            {"first": ["1", "2"], "second": "3", "winner": "3"},
+            {"first": "1" * 40, "second": "2", "winner": "2"},
+        ],
+    ),
     "labeling:pick": Sweep(
         role="student",
         url=lambda w: pick_url(w["session"].pk),

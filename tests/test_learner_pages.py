@@ -76,6 +76,8 @@ def learner_pages(content, learner: Learner) -> dict[str, str]:
         "critique round": reverse("labeling:critique", kwargs=kw) + "?principle=harmless&step=3",
         "rlaif": reverse("labeling:rlaif", kwargs=kw),
         "rlaif principles": reverse("labeling:rlaif", kwargs=kw) + "?principle=brief",
+        "over-optimisation": reverse("labs:overoptimisation", kwargs=kw),
+        "over-optimisation beta n": reverse("labs:overoptimisation", kwargs=kw) + "?beta=2&n=8",
         "quiz": reverse("quiz:quiz", kwargs=kw),
         "quiz attempt": reverse("quiz:attempt", kwargs={**kw, "pk": learner.open_attempt}),
         "quiz result": reverse("quiz:result", kwargs={**kw, "pk": learner.graded_attempt}),

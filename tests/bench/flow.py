@@ -175,6 +175,8 @@ PAGES: Sequence[Page] = (
     Page("labeling:rlaif", _module_page("labeling:rlaif")),
     Page("quiz:quiz", _module_page("quiz:quiz")),
     Page("courseware:closing", _module_page("courseware:closing")),
+    # The over-optimisation lab's one request (every sweep is computed on it).
+    Page("labs:overoptimisation", _module_page("labs:overoptimisation")),
 )
 
 
