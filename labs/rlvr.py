@@ -236,61 +236,145 @@ class GRPOStep:
         return sum(rewards) / len(rewards) if rewards else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GRPORun:
+    """Every step of a run as arrays (steps x tasks x ...), with per-step views."""
+
     tasks: tuple[Task, ...]
     settings: GRPOSettings
-    steps: list[GRPOStep]
+    #: (steps + 1, tasks, answers) policies; padding columns (shorter tasks) hold 0.
+    policies: FloatArray
+    #: (steps, tasks, G) sampled answers, their 0/1 rewards and their advantages.
+    answers: npt.NDArray[np.int64]
+    rewards: FloatArray
+    advantages: FloatArray
+    #: (steps + 1, tasks) exact accuracy and KL to the reference per task.
+    accuracies: FloatArray
+    kls: FloatArray
+
+    @property
+    def n_steps(self) -> int:
+        return self.policies.shape[0] - 1
+
+    @property
+    def accuracy(self) -> FloatArray:
+        """Mean accuracy over tasks, per step (0 .. n_steps)."""
+        return self.accuracies.mean(axis=1)
+
+    @property
+    def kl_to_ref(self) -> FloatArray:
+        return self.kls.mean(axis=1)
+
+    @property
+    def zero_advantage(self) -> npt.NDArray[np.bool_]:
+        """(steps + 1, tasks): the group scored all the same (never at step 0)."""
+        flat = np.all(self.advantages == 0, axis=2)
+        return np.vstack([np.zeros((1, len(self.tasks)), dtype=bool), flat])
+
+    @property
+    def zero_advantage_groups(self) -> npt.NDArray[np.int64]:
+        return self.zero_advantage.sum(axis=1)
+
+    def step(self, index: int) -> GRPOStep:
+        records = []
+        for i, task in enumerate(self.tasks):
+            n = len(task.answers)
+            extra = {}
+            if index > 0:
+                extra = {
+                    "answers": tuple(int(a) for a in self.answers[index - 1, i]),
+                    "rewards": tuple(int(r) for r in self.rewards[index - 1, i]),
+                    "advantages": tuple(float(a) for a in self.advantages[index - 1, i]),
+                }
+            records.append(
+                TaskStep(
+                    policy=self.policies[index, i, :n],
+                    accuracy=float(self.accuracies[index, i]),
+                    kl_to_ref=float(self.kls[index, i]),
+                    **extra,
+                )
+            )
+        return GRPOStep(index, tuple(records))
+
+    @property
+    def steps(self) -> list[GRPOStep]:
+        return [self.step(i) for i in range(self.n_steps + 1)]
 
     @property
     def final(self) -> GRPOStep:
-        return self.steps[-1]
+        return self.step(self.n_steps)
 
 
 def grpo_run(tasks: Sequence[Task], settings: GRPOSettings, *, seed: int, steps: int) -> GRPORun:
     """``steps`` GRPO updates from the reference policies, one seeded generator for all
-    tasks (tasks in order, within a step), so a URL's (seed, steps, G, KL) is the state."""
+    tasks, so a URL's (seed, steps, G, KL weight) is the whole state. All tasks step
+    together as one padded array (a shorter task's extra columns have probability 0)."""
     check_seed(seed)
     check_steps(steps)
     if not tasks:
         raise ValueError("GRPO needs at least one task")
-    rng = np.random.default_rng(seed)
-    refs = [t.pi_ref for t in tasks]
-    log_refs = [np.log(p) for p in refs]
-    correct = [t.correct for t in tasks]
-    thetas = [lr.copy() for lr in log_refs]
+    n_tasks, width, g = len(tasks), max(len(t.answers) for t in tasks), settings.group
+    valid = np.zeros((n_tasks, width), dtype=bool)
+    ref = np.zeros((n_tasks, width))
+    correct = np.zeros((n_tasks, width))
+    for i, task in enumerate(tasks):
+        n = len(task.answers)
+        valid[i, :n] = True
+        ref[i, :n] = task.pi_ref
+        correct[i, :n] = task.correct
+    log_ref = np.where(valid, np.log(np.where(valid, ref, 1.0)), -np.inf)
+    rows = np.arange(n_tasks)[:, None]
+    columns = np.arange(width)
 
-    def task_step(i: int, pi: FloatArray, **extra) -> TaskStep:
-        return TaskStep(
-            policy=pi, accuracy=float(pi @ correct[i]), kl_to_ref=kl(pi, refs[i]), **extra
+    def policy_of(theta: FloatArray) -> FloatArray:
+        e = np.exp(theta - theta.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def kl_rows(pi: FloatArray) -> FloatArray:
+        log_ratio = np.where(
+            valid, np.log(np.where(valid, pi, 1.0)) - np.where(valid, log_ref, 0), 0
         )
+        return np.maximum((pi * log_ratio).sum(axis=1), 0.0), log_ratio
 
-    trail = [GRPOStep(0, tuple(task_step(i, refs[i]) for i in range(len(tasks))))]
-    for step in range(1, steps + 1):
-        records = []
-        for i in range(len(tasks)):
-            pi = softmax(thetas[i])
-            answers = sample(rng, pi, settings.group)
-            rewards = correct[i][answers]
-            advantages = group_advantages(rewards)
-            g = settings.group
-            policy_grad = np.bincount(answers, weights=advantages, minlength=pi.size) / g - pi * (
-                advantages.sum() / g
-            )
-            grad = policy_grad - settings.kl_weight * kl_gradient(pi, refs[i])
-            thetas[i] = thetas[i] + settings.lr * grad
-            thetas[i] -= thetas[i].max()
-            records.append(
-                task_step(
-                    i,
-                    softmax(thetas[i]),
-                    answers=tuple(int(a) for a in answers),
-                    rewards=tuple(int(r) for r in rewards),
-                    advantages=tuple(float(a) for a in advantages),
-                )
-            )
-        trail.append(GRPOStep(step, tuple(records)))
-    return GRPORun(tasks=tuple(tasks), settings=settings, steps=trail)
+    rng = np.random.default_rng(seed)
+    theta = log_ref.copy()
+    pi = policy_of(theta)
+    policies = np.empty((steps + 1, n_tasks, width))
+    all_answers = np.empty((steps, n_tasks, g), dtype=np.int64)
+    all_rewards = np.empty((steps, n_tasks, g))
+    all_advantages = np.empty((steps, n_tasks, g))
+    policies[0] = pi
+    for step in range(steps):
+        cumulative = np.cumsum(pi, axis=1)
+        u = rng.random((n_tasks, g)) * cumulative[:, -1:]
+        answers = np.minimum((cumulative[:, None, :] <= u[:, :, None]).sum(axis=2), width - 1)
+        rewards = correct[rows, answers]
+        std = rewards.std(axis=1, keepdims=True)
+        safe = np.where(std == 0, 1.0, std)
+        advantages = np.where(std == 0, 0.0, (rewards - rewards.mean(axis=1, keepdims=True)) / safe)
+        counts = (answers[:, :, None] == columns).astype(np.float64)
+        policy_grad = (advantages[:, :, None] * counts).sum(axis=1) / g - pi * (
+            advantages.sum(axis=1, keepdims=True) / g
+        )
+        kl_now, log_ratio = kl_rows(pi)
+        kl_grad = pi * (log_ratio - kl_now[:, None])
+        theta = theta + settings.lr * (policy_grad - settings.kl_weight * kl_grad)
+        theta = theta - theta.max(axis=1, keepdims=True)
+        pi = policy_of(theta)
+        policies[step + 1] = pi
+        all_answers[step], all_rewards[step], all_advantages[step] = answers, rewards, advantages
+    accuracies = (policies * correct).sum(axis=2)
+    kls = np.stack([kl_rows(p)[0] for p in policies])
+    return GRPORun(
+        tasks=tuple(tasks),
+        settings=settings,
+        policies=policies,
+        answers=all_answers,
+        rewards=all_rewards,
+        advantages=all_advantages,
+        accuracies=accuracies,
+        kls=kls,
+    )
 
 
 # ---------------------------------------------------------------------------
