@@ -69,9 +69,13 @@ MAX_STEPS = 1000
 #: The largest seed a URL may carry (a seed is any whole number 0..MAX_SEED).
 MAX_SEED = 999_999
 
-#: Batch sizes, learning rates and betas the policy-gradient page offers.
+#: Batch sizes, learning rates and betas the policy-gradient page offers, and its defaults.
+#: Below beta = 0.1 the optimum is nearly one answer and sampling takes thousands of steps
+#: to find the rare ones it should give up, so the page starts at 0.5.
 PG_BATCHES = (2, 4, 8, 16, 32)
-PG_LEARNING_RATES = (0.1, 0.3, 1.0)
+PG_LEARNING_RATES = (0.3, 1.0, 3.0)
+PG_BETAS = (0.1, 0.2, 0.5, 1.0, 2.0)
+PG_DEFAULTS = {"beta": 0.5, "batch": 8, "lr": 1.0}
 #: PPO's clip range: 0.2 in Schulman et al. (arXiv 1707.06347, section 6.1).
 PPO_EPSILON = 0.2
 #: Gradient steps per sampled batch in the PPO variant (the paper used 3-15 "epochs").
