@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "courseware",
     "labeling",
     "quiz",
+    "labs",
     "lti",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -269,5 +270,5 @@ LOGGING = {
 
 # --- The course -----------------------------------------------------------------------
 # Apps that contribute content loaders and demo data, in the order they run.
-COURSE_APPS = ["courseware", "labeling", "quiz", "lti"]
+COURSE_APPS = ["courseware", "labeling", "quiz", "labs", "lti"]
 CSRF_FAILURE_VIEW = "courseware.errors.csrf_failure"

@@ -67,6 +67,7 @@ urlpatterns = [
     # would otherwise be taken by courseware's generic reading-section pattern.
     path("", include("labeling.urls")),
     path("", include("quiz.urls")),
+    path("", include("labs.urls")),
     path("", include("lti.urls")),
     path("", include((course_patterns, "courseware"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -141,6 +141,10 @@ EXPECTED: dict[str, Case] = {
     "labeling:policy": Case(logged_in(200), kwargs=module_kwargs),
     "labeling:critique": Case(logged_in(200), kwargs=module_kwargs),  # issue 12
     "labeling:rlaif": Case(logged_in(200), kwargs=module_kwargs),
+    # issue 14: the labs
+    "labs:overoptimisation": Case(logged_in(200), kwargs=module_kwargs),
+    "labs:optimisers": Case(logged_in(200), kwargs=module_kwargs),
+    "labs:rlvr": Case(logged_in(200), kwargs=module_kwargs),
     # --- labeling, instructor class view (issue 6) ----------------------------------------
     "labeling:class-preferences": Case(
         TEACHER_ONLY_OWN_CLASS, kwargs=lambda w: {"pk": w.classroom.pk}

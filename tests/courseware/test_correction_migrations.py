@@ -31,6 +31,7 @@ from quiz.models import Choice
 ROOT = Path(__file__).resolve().parents[2]
 fix = import_module("courseware.migrations.0005_correct_shipped_text")
 quiz_fix = import_module("quiz.migrations.0002_correct_shipped_text")
+labs_fix = import_module("labs.migrations.0002_lab_sections")
 
 
 def historical_apps(app: str, migration: str):
@@ -40,6 +41,11 @@ def historical_apps(app: str, migration: str):
 
 def run_courseware_fix() -> None:
     fix.correct_shipped_text(historical_apps("courseware", "0005_correct_shipped_text"), None)
+
+
+def run_labs_fix() -> None:
+    """Issue 14's migration, which runs after this one on an install that upgrades."""
+    labs_fix.add_lab_sections(historical_apps("labs", "0002_lab_sections"), None)
 
 
 def run_quiz_fix() -> None:
@@ -78,6 +84,7 @@ def ship_the_old_release() -> None:
     for slug, fields in c["Section"].items():
         sections.filter(slug=slug).update(**old(fields))
     sections.filter(slug__in=["critique", "closing"]).delete()
+    sections.filter(url_name__startswith="labs:").delete()  # issue 14's labs came later
     sections.filter(slug="rlaif").update(order=8)
     sections.filter(slug="quiz").update(order=9)
 
@@ -164,10 +171,11 @@ def test_the_migration_makes_room_for_the_critique_step_and_the_loader_adds_both
     orders = section_orders()
     assert (orders["rlaif"], orders["quiz"]) == (9, 10)
     assert 8 not in orders.values()
+    run_labs_fix()  # issue 14's labs go in next, leaving the critique's place free
     loader.load_content(stdout=io.StringIO())
     orders = section_orders()
-    assert orders["critique"] == 8
-    assert orders["critique"] < orders["rlaif"] < orders["quiz"] < orders["closing"] == 11
+    assert orders["policy"] < orders["over-optimisation"] < orders["critique"] == 10
+    assert orders["critique"] < orders["rlaif"] < orders["quiz"] < orders["closing"] == 14
 
 
 @pytest.mark.django_db

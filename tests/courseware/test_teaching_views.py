@@ -530,7 +530,7 @@ def test_overview_shows_progress_from_the_teaching_pages(student_client, content
     answer = CompareResponse.objects.first()
     student_client.post(url("compare-guess"), {"response": answer.pk, "guess": answer.stage})
     overview = student_client.get(content.get_absolute_url()).text
-    assert "1 of 11" in overview
+    assert "1 of 14" in overview
 
 
 @pytest.mark.django_db

@@ -40,7 +40,7 @@ def test_module_overview_shows_progress_in_bounded_queries(
     with django_assert_max_num_queries(12):
         response = student_client.get(content.get_absolute_url())
     assert response.status_code == 200
-    assert "0 of 11" in response.text
+    assert "0 of 14" in response.text
     assert f"Continue: {first.title}" in response.text
 
 
