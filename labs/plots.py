@@ -52,6 +52,10 @@ class LineChart:
     top: str = svg_number(TOP)
     bottom: str = svg_number(HEIGHT - BOTTOM)
     x_label_y: str = svg_number(HEIGHT - 4)
+    centre: str = svg_number(LEFT + (WIDTH - LEFT - RIGHT) / 2)
+    middle: str = svg_number(TOP + (HEIGHT - TOP - BOTTOM) / 2)
+    tick_x: str = svg_number(LEFT - 6)
+    tick_y: str = svg_number(HEIGHT - BOTTOM + 16)
     extra: dict = field(default_factory=dict)
 
 

@@ -15,7 +15,7 @@ from labeling.fits import LearnerFit, model_at
 
 from . import optimisers as opt
 from . import plots
-from .urlstate import LabInputError, choice, flag, label, slug, whole_number
+from .urlstate import choice, flag, label, slug, whole_number
 
 STEP_SIZES = (1, 10, 100)
 DEFAULT_SEED = 1
@@ -40,23 +40,33 @@ class OptimiserState:
     dpo_steps: int = 0
     dpo_prior: bool = True
 
-    def query(self, **changes) -> str:
-        state = replace(self, **changes)
-        values = asdict(state)
+    def params(self) -> dict[str, str]:
+        """The state as the query string writes it (floats as 0.5, booleans as 1/0)."""
         params = {}
-        for key, value in values.items():
+        for key, value in asdict(self).items():
             if isinstance(value, bool):
                 params[key] = "1" if value else "0"
             elif isinstance(value, float):
                 params[key] = label(value)
             else:
                 params[key] = str(value)
-        return "?" + urlencode(params)
+        return params
+
+    def query(self, **changes) -> str:
+        return "?" + urlencode(replace(self, **changes).params())
+
+    def hidden(self, *names: str) -> list[tuple[str, str]]:
+        """(name, value) of the given fields, as hidden inputs of a form that changes the
+        others: submitting one lab's settings keeps the other lab where it was."""
+        params = self.params()
+        return [(name, params[name]) for name in names]
 
 
-def parse_state(params, prompt_slugs: list[str]) -> OptimiserState:
+def parse_state(params, prompt_slugs: list[str]) -> OptimiserState | None:
     """The page's state from a query string, or LabInputError (a 400) for anything its
-    own links and forms could not have produced."""
+    own links and forms could not have produced. None: there are no held-out prompts."""
+    if not prompt_slugs:
+        return None
     return OptimiserState(
         prompt=slug(params, "prompt", prompt_slugs, what="held-out prompt"),
         seed=whole_number(
@@ -143,6 +153,7 @@ class PGView:
     other_seed: str
     toggle_clip: str
     last_batch: list[tuple[str, float]]
+    carry: list[tuple[str, str]]
     betas: tuple = opt.PG_BETAS
     batches: tuple = opt.PG_BATCHES
     learning_rates: tuple = opt.PG_LEARNING_RATES
@@ -205,6 +216,7 @@ def pg_view(*, fit_policy: dict, prompts: list, state: OptimiserState, base: str
         last_batch=[
             (labels[a], adv) for a, adv in zip(final.answers, final.advantages, strict=True)
         ],
+        carry=state.hidden("steps", "dpo_beta", "dpo_steps", "dpo_prior"),
     )
 
 
@@ -251,6 +263,7 @@ class DPOView:
     links: list[StepLink]
     reset: str
     toggle_prior: str
+    carry: list[tuple[str, str]]
     lam: float = reward.DEFAULT_LAMBDA
     betas: tuple = opt.DPO_BETAS
     ref_share: float = opt.DPO_REF_SHARE
@@ -342,6 +355,7 @@ def dpo_view(*, learner: LearnerFit, state: OptimiserState, base: str) -> DPOVie
         links=step_links(base, state, field_name="dpo_steps", prefix="dpo"),
         reset=base + state.query(dpo_steps=0),
         toggle_prior=base + state.query(dpo_prior=not state.dpo_prior),
+        carry=state.hidden("prompt", "seed", "steps", "beta", "batch", "lr", "clip", "dpo_steps"),
     )
 
 
@@ -353,14 +367,13 @@ class OptimiserPage:
     finished: bool
 
 
-def optimiser_page(*, learner: LearnerFit, params, base: str) -> OptimiserPage:
-    """The page for this learner and query string; LabInputError for bad input. A learner
-    without a finished labeling session gets the page with nothing computed."""
+def optimiser_page(
+    *, learner: LearnerFit, state: OptimiserState | None, base: str
+) -> OptimiserPage:
+    """The page for this learner and state. A learner without a finished labeling session
+    gets the page with nothing computed; None state: no held-out prompts exist."""
     prompts = catalog.heldout_prompts()
-    if not prompts:
-        raise LabInputError("No held-out prompts have been set up yet.")
-    state = parse_state(params, [p.slug for p in prompts])
-    if not learner.finished or learner.fit is None:
+    if state is None or not learner.finished or learner.fit is None:
         return OptimiserPage(state=state, pg=None, dpo=None, finished=False)
     return OptimiserPage(
         state=state,
