@@ -13,7 +13,7 @@ from labeling.fits import LearnerFit
 from . import optimisers as opt
 from . import plots, rlvr
 from .step_lab import STEP_SIZES, StepLink, thinned_rows
-from .urlstate import LabInputError, choice, label, slug, whole_number
+from .urlstate import choice, label, slug, whole_number
 
 DEFAULT_SEED = 1
 DEFAULT_GROUP = 8
@@ -46,11 +46,16 @@ class RLVRState:
     k: int = DEFAULT_K
     prompt: str = ""
 
+    def params(self) -> dict[str, str]:
+        return {k: label(v) if isinstance(v, float) else str(v) for k, v in asdict(self).items()}
+
     def query(self, **changes) -> str:
-        values = asdict(replace(self, **changes))
-        return "?" + urlencode(
-            {key: label(v) if isinstance(v, float) else str(v) for key, v in values.items()}
-        )
+        return "?" + urlencode(replace(self, **changes).params())
+
+    def hidden(self, *names: str) -> list[tuple[str, str]]:
+        """Hidden inputs that keep the other part of the page where it was."""
+        params = self.params()
+        return [(name, params[name]) for name in names]
 
 
 def parse_state(params, prompt_slugs: list[str]) -> RLVRState:
@@ -102,6 +107,7 @@ class GRPOView:
     links: list[StepLink]
     reset: str
     other_seed: str
+    carry: list[tuple[str, str]]
     groups: tuple = rlvr.GROUP_SIZES
     kl_weights: tuple = rlvr.KL_WEIGHTS
     max_steps: int = opt.MAX_STEPS
@@ -203,6 +209,7 @@ def grpo_view(*, task_list: list[rlvr.Task], state: RLVRState, base: str) -> GRP
         links=links,
         reset=base + state.query(steps=0),
         other_seed=base + state.query(seed=(state.seed + 1) % (opt.MAX_SEED + 1)),
+        carry=state.hidden("steps", "k", "prompt"),
     )
 
 
@@ -225,7 +232,9 @@ class RejectionView:
     rows: list[RejectionRow]
     bars: list[plots.BarGroup]
     bar_chart: dict
+    carry: list[tuple[str, str]]
     ks: tuple = rlvr.REJECTION_KS
+    sft_steps: int = rlvr.SFT_STEPS
 
     @property
     def best(self) -> RejectionRow:
@@ -233,6 +242,7 @@ class RejectionView:
 
 
 def rejection_view(*, fit_policy: dict, prompts: list, state: RLVRState) -> RejectionView:
+    """One round on one held-out prompt (the seed is the GRPO lab's: one seed per page)."""
     prompt = next(p for p in prompts if p.slug == state.prompt)
     table = fit_policy[str(prompt.pk)]
     result = rlvr.rejection_sampling(table["pi_ref"], table["rewards"], k=state.k, seed=state.seed)
@@ -253,7 +263,13 @@ def rejection_view(*, fit_policy: dict, prompts: list, state: RLVRState) -> Reje
         labels, [("ref", result.pi_ref), ("exact", result.exact), ("now", result.policy)]
     )
     return RejectionView(
-        prompt=prompt, prompts=prompts, round=result, rows=rows, bars=bars, bar_chart=bar_chart
+        prompt=prompt,
+        prompts=prompts,
+        round=result,
+        rows=rows,
+        bars=bars,
+        bar_chart=bar_chart,
+        carry=state.hidden("seed", "steps", "group", "kl"),
     )
 
 
@@ -265,15 +281,13 @@ class RLVRPage:
     finished: bool
 
 
-def rlvr_page(*, learner: LearnerFit, params, base: str) -> RLVRPage:
+def rlvr_page(*, learner: LearnerFit, state: RLVRState, base: str) -> RLVRPage:
+    """GRPO needs no labeling; the rejection-sampling round needs the learner's fit."""
     prompts = catalog.heldout_prompts()
-    state = parse_state(params, [p.slug for p in prompts])
     task_list = tasks()
     grpo = grpo_view(task_list=task_list, state=state, base=base) if task_list else None
     rejection = None
     finished = learner.finished and learner.fit is not None
     if finished and prompts:
         rejection = rejection_view(fit_policy=learner.fit.policy, prompts=prompts, state=state)
-    if grpo is None and not prompts:
-        raise LabInputError("No tasks or held-out prompts have been set up yet.")
     return RLVRPage(state=state, grpo=grpo, rejection=rejection, finished=finished)
