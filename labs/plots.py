@@ -114,7 +114,7 @@ def line_chart(
     else:
         if y_range is None:
             low = min(0.0, min(float(np.min(d)) for d in data))
-            high = max(float(np.max(d)) for d in data)
+            high = max(0.0, max(float(np.max(d)) for d in data))
             if high - low < 1e-9:
                 high = low + 1.0
         else:
