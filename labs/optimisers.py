@@ -186,18 +186,63 @@ class PGStep:
     clipped: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PGRun:
+    """Every step of a run as arrays; :meth:`step` gives one step as a :class:`PGStep`."""
+
     pi_ref: FloatArray
     rewards: FloatArray
     settings: PGSettings
     optimum: FloatArray
     optimum_objective: float
-    steps: list[PGStep]
+    #: (steps + 1, candidates) policies, step 0 = pi_ref.
+    policies: FloatArray
+    #: (steps, k) sampled answers and their advantages; (steps,) share clipped (PPO).
+    answers: npt.NDArray[np.int64]
+    advantages: FloatArray
+    clipped: FloatArray
+    #: (steps + 1,) KL to pi*, KL to pi_ref, expected reward, reward - beta KL.
+    kl_to_optimum: FloatArray
+    kl_to_ref: FloatArray
+    expected_reward: FloatArray
+    objective: FloatArray
+
+    @property
+    def n_steps(self) -> int:
+        return self.policies.shape[0] - 1
+
+    def step(self, index: int) -> PGStep:
+        extra = {}
+        if index > 0:
+            extra = {
+                "answers": tuple(int(a) for a in self.answers[index - 1]),
+                "advantages": tuple(float(a) for a in self.advantages[index - 1]),
+                "clipped": float(self.clipped[index - 1]),
+            }
+        return PGStep(
+            step=index,
+            policy=self.policies[index],
+            kl_to_optimum=float(self.kl_to_optimum[index]),
+            kl_to_ref=float(self.kl_to_ref[index]),
+            expected_reward=float(self.expected_reward[index]),
+            objective=float(self.objective[index]),
+            **extra,
+        )
+
+    @property
+    def steps(self) -> list[PGStep]:
+        return [self.step(i) for i in range(self.n_steps + 1)]
 
     @property
     def final(self) -> PGStep:
-        return self.steps[-1]
+        return self.step(self.n_steps)
+
+
+def _kl_rows(p: FloatArray, q: FloatArray) -> FloatArray:
+    """KL(p_t || q) for every row t of p (q strictly positive), clamped at 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
+    return np.maximum(terms.sum(axis=1), 0.0)
 
 
 def _leave_one_out(scores: FloatArray) -> FloatArray:
@@ -235,61 +280,55 @@ def policy_gradient_run(
     r = np.asarray(rewards, dtype=np.float64)
     if r.shape != ref.shape:
         raise ValueError("one reward per candidate")
-    beta = settings.beta
+    beta, k = settings.beta, settings.batch
     optimum = reward.optimal_policy(ref, r, beta)
     log_ref = np.log(ref)
     rng = np.random.default_rng(seed)
     theta = log_ref.copy()
-
-    def record(step: int, pi: FloatArray, **extra) -> PGStep:
-        return PGStep(
-            step=step,
-            policy=pi,
-            kl_to_optimum=kl(pi, optimum),
-            kl_to_ref=kl(pi, ref),
-            expected_reward=float(pi @ r),
-            objective=float(pi @ r) - beta * kl(pi, ref),
-            **extra,
-        )
-
+    policies = np.empty((steps + 1, ref.size))
+    all_answers = np.empty((steps, k), dtype=np.int64)
+    all_advantages = np.empty((steps, k))
+    clipped = np.zeros(steps)
     pi = softmax(theta)
-    trail = [record(0, pi)]
-    for step in range(1, steps + 1):
-        answers = sample(rng, pi, settings.batch)
+    policies[0] = pi
+    for step in range(steps):
+        answers = sample(rng, pi, k)
         scores = r[answers] - beta * (np.log(pi[answers]) - log_ref[answers])
         advantages = _leave_one_out(scores)
-        clipped = 0.0
         if not settings.clip:
             theta = theta + settings.lr * reinforce_gradient(pi, answers, advantages)
         else:
-            pi_old = pi
+            pi_old = pi[answers]
+            current = pi
             for _ in range(settings.epochs):
-                current = softmax(theta)
-                ratio = current[answers] / pi_old[answers]
+                ratio = current[answers] / pi_old
                 off = ((advantages > 0) & (ratio > 1 + settings.epsilon)) | (
                     (advantages < 0) & (ratio < 1 - settings.epsilon)
                 )
-                clipped = float(off.mean())
                 weights = np.where(off, 0.0, advantages * ratio)
                 theta = theta + settings.lr * reinforce_gradient(current, answers, weights)
+                current = softmax(theta)
+            clipped[step] = off.mean()
         theta = theta - theta.max()  # softmax is shift-invariant; keep the numbers small
         pi = softmax(theta)
-        trail.append(
-            record(
-                step,
-                pi,
-                answers=tuple(int(a) for a in answers),
-                advantages=tuple(float(a) for a in advantages),
-                clipped=clipped,
-            )
-        )
+        policies[step + 1] = pi
+        all_answers[step], all_advantages[step] = answers, advantages
+    kl_to_ref = _kl_rows(policies, ref)
+    expected = policies @ r
     return PGRun(
         pi_ref=ref,
         rewards=r,
         settings=settings,
         optimum=optimum,
         optimum_objective=float(optimum @ r) - beta * kl(optimum, ref),
-        steps=trail,
+        policies=policies,
+        answers=all_answers,
+        advantages=all_advantages,
+        clipped=clipped,
+        kl_to_optimum=_kl_rows(policies, optimum),
+        kl_to_ref=kl_to_ref,
+        expected_reward=expected,
+        objective=expected - beta * kl_to_ref,
     )
 
 
@@ -330,36 +369,57 @@ class DPOStep:
     logp_rejected: FloatArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DPORun:
+    """Every step as arrays (row t = after t steps); :meth:`step` gives one step."""
+
     settings: DPOSettings
-    steps: list[DPOStep]
     logp_ref: float  # log of the reference probability of every response
+    weights: FloatArray  # (steps + 1, traits): u = beta v
+    margins: FloatArray  # (steps + 1, picks)
+    logp_chosen: FloatArray  # (steps + 1, picks)
+    logp_rejected: FloatArray  # (steps + 1, picks)
+    losses: FloatArray  # (steps + 1,) mean DPO loss per pick
+
+    @property
+    def n_steps(self) -> int:
+        return self.weights.shape[0] - 1
+
+    def step(self, index: int) -> DPOStep:
+        return DPOStep(
+            step=index,
+            loss=float(self.losses[index]),
+            weights=self.weights[index],
+            margins=self.margins[index],
+            logp_chosen=self.logp_chosen[index],
+            logp_rejected=self.logp_rejected[index],
+        )
+
+    @property
+    def steps(self) -> list[DPOStep]:
+        return [self.step(i) for i in range(self.n_steps + 1)]
 
     @property
     def final(self) -> DPOStep:
-        return self.steps[-1]
+        return self.step(self.n_steps)
 
     @property
     def displaced(self) -> list[bool]:
         """Per pick: did the chosen response end *less* likely than under the reference?"""
-        return [bool(x < self.logp_ref - 1e-12) for x in self.final.logp_chosen]
+        return [bool(x < self.logp_ref - 1e-12) for x in self.logp_chosen[-1]]
 
     def first_fall(self) -> list[int | None]:
         """Per pick: the first step at which the chosen response's probability was below
         the reference (None: never)."""
-        found: list[int | None] = [None] * self.final.logp_chosen.size
-        for record in self.steps:
-            for i, value in enumerate(record.logp_chosen):
-                if found[i] is None and value < self.logp_ref - 1e-12:
-                    found[i] = record.step
-        return found
+        below = self.logp_chosen < self.logp_ref - 1e-12
+        return [int(np.argmax(col)) if col.any() else None for col in below.T]
 
 
 def _pair_log_probs(
     v: FloatArray, chosen: FloatArray, rejected: FloatArray, ref_share: float
 ) -> tuple[FloatArray, FloatArray]:
-    """log pi(chosen), log pi(rejected) per pick for policy parameters v."""
+    """log pi(chosen), log pi(rejected) per pick for policy parameters v (or, with v of
+    shape (traits, steps), per pick and step)."""
     zc, zl = chosen @ v, rejected @ v
     log_share, log_rest = math.log(ref_share), math.log(1 - 2 * ref_share)
     log_norm = np.logaddexp(np.logaddexp(log_share + zc, log_share + zl), log_rest)
@@ -395,22 +455,24 @@ def dpo_run(
     if c.shape != rej.shape or c.shape[0] == 0:
         raise ValueError("need one chosen and one rejected trait vector per pick")
     d = c - rej
-    u = np.zeros(d.shape[1])
-
-    def record(step: int) -> DPOStep:
-        v = u / settings.beta
-        lc, lr = _pair_log_probs(v, c, rej, settings.ref_share)
-        margins = d @ u
-        loss = float(np.logaddexp(0.0, -margins).mean())
-        return DPOStep(step, loss, u.copy(), margins, lc, lr)
-
-    trail = [record(0)]
+    weights = np.zeros((steps + 1, d.shape[1]))
+    u = weights[0]
     for step in range(1, steps + 1):
         # Descent on v with step settings.step / beta^2 moves u = beta v by settings.step
         # times the gradient in u.
         u = u - settings.step * dpo_gradient(u, d, settings.lam)
-        trail.append(record(step))
-    return DPORun(settings=settings, steps=trail, logp_ref=math.log(settings.ref_share))
+        weights[step] = u
+    margins = weights @ d.T
+    lc, lr = _pair_log_probs((weights / settings.beta).T, c, rej, settings.ref_share)
+    return DPORun(
+        settings=settings,
+        logp_ref=math.log(settings.ref_share),
+        weights=weights,
+        margins=margins,
+        logp_chosen=lc.T,
+        logp_rejected=lr.T,
+        losses=np.logaddexp(0.0, -margins).mean(axis=1),
+    )
 
 
 def dpo_fixed_point(

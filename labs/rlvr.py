@@ -175,8 +175,13 @@ def group_advantages(rewards: npt.ArrayLike) -> FloatArray:
 
 def kl_gradient(pi: FloatArray, pi_ref: FloatArray) -> FloatArray:
     """d KL(softmax(theta) || pi_ref) / d theta = pi * (log(pi/pi_ref) - KL)."""
-    log_ratio = np.log(pi) - np.log(pi_ref)
-    return pi * (log_ratio - pi @ log_ratio)
+    return kl_gradient_from_log_ratio(pi, np.log(pi) - np.log(pi_ref))
+
+
+def kl_gradient_from_log_ratio(pi: FloatArray, log_ratio: FloatArray) -> FloatArray:
+    """The same, from log(pi/pi_ref), over the last axis (one row per task)."""
+    kl_now = (pi * log_ratio).sum(axis=-1, keepdims=True)
+    return pi * (log_ratio - kl_now)
 
 
 @dataclass(frozen=True)
@@ -322,49 +327,54 @@ def grpo_run(tasks: Sequence[Task], settings: GRPOSettings, *, seed: int, steps:
         valid[i, :n] = True
         ref[i, :n] = task.pi_ref
         correct[i, :n] = task.correct
-    log_ref = np.where(valid, np.log(np.where(valid, ref, 1.0)), -np.inf)
+    # Padding columns get a huge negative logit rather than -inf: their probability is
+    # exactly 0 and every product with it stays finite.
+    log_ref = np.where(valid, np.log(np.where(valid, ref, 1.0)), -1e9)
     rows = np.arange(n_tasks)[:, None]
     columns = np.arange(width)
 
-    def policy_of(theta: FloatArray) -> FloatArray:
-        e = np.exp(theta - theta.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-    def kl_rows(pi: FloatArray) -> FloatArray:
-        log_ratio = np.where(
-            valid, np.log(np.where(valid, pi, 1.0)) - np.where(valid, log_ref, 0), 0
-        )
-        return np.maximum((pi * log_ratio).sum(axis=1), 0.0), log_ratio
+    def log_policy(theta: FloatArray) -> FloatArray:
+        z = theta - theta.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
     rng = np.random.default_rng(seed)
     theta = log_ref.copy()
-    pi = policy_of(theta)
+    log_pi = log_policy(theta)
+    pi = np.exp(log_pi)
     policies = np.empty((steps + 1, n_tasks, width))
     all_answers = np.empty((steps, n_tasks, g), dtype=np.int64)
     all_rewards = np.empty((steps, n_tasks, g))
     all_advantages = np.empty((steps, n_tasks, g))
     policies[0] = pi
+    right = correct > 0
     for step in range(steps):
         cumulative = np.cumsum(pi, axis=1)
         u = rng.random((n_tasks, g)) * cumulative[:, -1:]
         answers = np.minimum((cumulative[:, None, :] <= u[:, :, None]).sum(axis=2), width - 1)
         rewards = correct[rows, answers]
-        std = rewards.std(axis=1, keepdims=True)
-        safe = np.where(std == 0, 1.0, std)
-        advantages = np.where(std == 0, 0.0, (rewards - rewards.mean(axis=1, keepdims=True)) / safe)
-        counts = (answers[:, :, None] == columns).astype(np.float64)
-        policy_grad = (advantages[:, :, None] * counts).sum(axis=1) / g - pi * (
-            advantages.sum(axis=1, keepdims=True) / g
-        )
-        kl_now, log_ratio = kl_rows(pi)
-        kl_grad = pi * (log_ratio - kl_now[:, None])
+        # Rewards are 0 or 1, so a group's population std is sqrt(m (1 - m)) and every
+        # right answer shares one advantage, every wrong one another (0 when std = 0:
+        # see group_advantages, which the tests check this against).
+        m = rewards.mean(axis=1, keepdims=True)
+        sd = np.sqrt(m * (1 - m))
+        has = sd > 0
+        sd = np.where(has, sd, 1.0)
+        a_right = np.where(has, (1 - m) / sd, 0.0)
+        a_wrong = np.where(has, -m / sd, 0.0)
+        advantages = np.where(rewards > 0, a_right, a_wrong)
+        counts = (answers[:, :, None] == columns).sum(axis=1)
+        # (1/G) sum_i A_i (e_{y_i} - pi); the pi term vanishes because the A_i sum to 0.
+        policy_grad = counts * np.where(right, a_right, a_wrong) / g
+        kl_grad = kl_gradient_from_log_ratio(pi, log_pi - log_ref)
         theta = theta + settings.lr * (policy_grad - settings.kl_weight * kl_grad)
-        theta = theta - theta.max(axis=1, keepdims=True)
-        pi = policy_of(theta)
+        log_pi = log_policy(theta)
+        pi = np.exp(log_pi)
         policies[step + 1] = pi
         all_answers[step], all_rewards[step], all_advantages[step] = answers, rewards, advantages
     accuracies = (policies * correct).sum(axis=2)
-    kls = np.stack([kl_rows(p)[0] for p in policies])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(valid & (policies > 0), policies * (np.log(policies) - log_ref), 0.0)
+    kls = np.maximum(terms.sum(axis=2), 0.0)
     return GRPORun(
         tasks=tuple(tasks),
         settings=settings,

@@ -194,7 +194,7 @@ def pg_view(*, fit_policy: dict, prompts: list, state: OptimiserState, base: str
         labels, [("ref", run.pi_ref), ("now", final.policy), ("star", run.optimum)]
     )
     kl_chart = plots.line_chart(
-        [("kl", "KL(π ‖ π*)", [s.kl_to_optimum for s in run.steps])],
+        [("kl", "KL(π ‖ π*)", run.kl_to_optimum)],
         x_label="step",
         y_label="KL to π* (nats, log scale)",
         log_floor=KL_FLOOR,
@@ -205,7 +205,7 @@ def pg_view(*, fit_policy: dict, prompts: list, state: OptimiserState, base: str
         prompt=prompt,
         run=run,
         candidates=candidates,
-        rows=[run.steps[i] for i in thinned_rows(state.steps)],
+        rows=[run.step(i) for i in thinned_rows(state.steps)],
         kl_chart=kl_chart,
         bars=bars,
         bar_chart=bar_chart,
@@ -324,21 +324,21 @@ def dpo_view(*, learner: LearnerFit, state: OptimiserState, base: str) -> DPOVie
     ]
     loss_chart = plots.line_chart(
         [
-            ("loss", "mean DPO loss", [s.loss for s in run.steps]),
-            ("margin", "mean margin", [float(s.margins.mean()) for s in run.steps]),
+            ("loss", "mean DPO loss", run.losses),
+            ("margin", "mean margin", run.margins.mean(axis=1)),
         ],
         x_label="step",
         y_label="nats",
     )
     logp_chart = plots.line_chart(
         [
-            ("chosen", "log π(chosen)", [float(s.logp_chosen[focus_index]) for s in run.steps]),
+            ("chosen", "log π(chosen)", run.logp_chosen[:, focus_index]),
             (
                 "rejected",
                 "log π(rejected)",
-                [float(s.logp_rejected[focus_index]) for s in run.steps],
+                run.logp_rejected[:, focus_index],
             ),
-            ("ref", "log π_ref", [run.logp_ref] * len(run.steps)),
+            ("ref", "log π_ref", [run.logp_ref] * (run.n_steps + 1)),
         ],
         x_label="step",
         y_label="log-probability",
@@ -348,7 +348,7 @@ def dpo_view(*, learner: LearnerFit, state: OptimiserState, base: str) -> DPOVie
         run=run,
         picks=picks,
         weights=weights,
-        rows=[run.steps[i] for i in thinned_rows(state.dpo_steps)],
+        rows=[run.step(i) for i in thinned_rows(state.dpo_steps)],
         loss_chart=loss_chart,
         logp_chart=logp_chart,
         focus=picks[focus_index],

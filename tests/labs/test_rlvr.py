@@ -235,3 +235,16 @@ def test_rejection_sampling_is_deterministic():
     np.testing.assert_array_equal(a.wins, b.wins)
     with pytest.raises(ValueError):
         rlvr.rejection_sampling(PI, R, k=0, seed=5)
+
+
+def test_the_runs_advantages_are_grpos_group_advantages():
+    """The run computes advantages in one array for speed; every group's must be what
+    group_advantages gives for its rewards."""
+    run = rlvr.grpo_run(shipped_tasks(), rlvr.GRPOSettings(group=4), seed=8, steps=40)
+    for s in range(40):
+        for i in range(len(run.tasks)):
+            np.testing.assert_allclose(
+                run.advantages[s, i], rlvr.group_advantages(run.rewards[s, i]), atol=1e-12
+            )
+            answers = run.answers[s, i]
+            np.testing.assert_array_equal(run.rewards[s, i], run.tasks[i].correct[answers])
