@@ -161,6 +161,22 @@ def _module_page(url_name: str) -> Callable[[Student], Response]:
     return fetch
 
 
+def _module_page_query(url_name: str, query: str) -> Callable[[Student], Response]:
+    """A module page at a given URL state (the labs keep their whole state in the query)."""
+
+    def fetch(student: Student) -> Response:
+        plan = student.plan
+        path = student.browser.path(url_name, course=plan.course, module=plan.module)
+        return student.browser.request("GET", path + query, endpoint=url_name)
+
+    return fetch
+
+
+#: Each lab's heaviest request: the most steps a URL may ask for, with the most work per
+#: step (PPO's inner steps, GRPO's largest group).
+OPTIMISERS_HEAVIEST = "?steps=1000&clip=1&batch=32&dpo_steps=1000"
+RLVR_HEAVIEST = "?steps=1000&group=64&k=16"
+
 PAGES: Sequence[Page] = (
     Page("courseware:module", _module_overview),
     Page("courseware:section", _first_section),
@@ -169,6 +185,8 @@ PAGES: Sequence[Page] = (
     Page("labeling:profile", _module_page("labeling:profile")),
     Page("labeling:policy", _module_page("labeling:policy")),
     Page("quiz:quiz", _module_page("quiz:quiz")),
+    Page("labs:optimisers", _module_page_query("labs:optimisers", OPTIMISERS_HEAVIEST)),
+    Page("labs:rlvr", _module_page_query("labs:rlvr", RLVR_HEAVIEST)),
 )
 
 

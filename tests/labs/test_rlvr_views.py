@@ -140,3 +140,36 @@ def test_query_count_does_not_grow_with_steps_or_group(
         student_client.get(url())
     with django_assert_num_queries(len(small.captured_queries)):
         student_client.get(url("?steps=1000&group=64&k=16"))
+
+
+@pytest.mark.django_db
+def test_admin_lists_opens_and_edits_an_rlvr_task(client, admin_user, content, student_client):
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:labs_rlvrtask_changelist")).status_code == 200
+    task = RLVRTask.objects.get(slug="km-to-m")
+    change = reverse("admin:labs_rlvrtask_change", args=[task.pk])
+    assert client.get(change).status_code == 200
+    answers = list(task.answers.order_by("order"))
+    data = {
+        "slug": task.slug, "order": task.order, "prompt": "How many metres are in 3 km?",
+        "kind": task.kind, "params": '{"value": 3, "from": "km", "to": "m"}',
+        "answers-TOTAL_FORMS": len(answers), "answers-INITIAL_FORMS": len(answers),
+        "answers-MIN_NUM_FORMS": 0, "answers-MAX_NUM_FORMS": 1000,
+    }  # fmt: skip
+    for i, a in enumerate(answers):
+        data |= {f"answers-{i}-id": a.pk, f"answers-{i}-task": task.pk,
+                 f"answers-{i}-order": a.order, f"answers-{i}-label": a.label,
+                 f"answers-{i}-text": "3,000 m" if i == 0 else a.text,
+                 f"answers-{i}-ref_prob": a.ref_prob}  # fmt: skip
+    response = client.post(change, data)
+    assert response.status_code == 302, response.content[:2000]
+    # The next request sees the edit: the checker now wants 3,000.
+    page = student_client.get(url())
+    assert "How many metres are in 3 km?" in page.text
+    edited = next(t for t in rlvr_lab.tasks() if t.slug == "km-to-m")
+    assert edited.scores[0] == 1 and edited.scores[2] == 0
+    # A rule the checker cannot apply is refused with a message, nothing saved.
+    data["params"] = '{"value": 3, "from": "km", "to": "kg"}'
+    refused = client.post(change, data)
+    assert refused.status_code == 200 and "checker cannot use" in refused.text
+    assert RLVRTask.objects.get(pk=task.pk).params == {"value": 3, "from": "km", "to": "m"}
