@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,7 +56,6 @@ class LineChart:
     middle: str = svg_number(TOP + (HEIGHT - TOP - BOTTOM) / 2)
     tick_x: str = svg_number(LEFT - 6)
     tick_y: str = svg_number(HEIGHT - BOTTOM + 16)
-    extra: dict = field(default_factory=dict)
 
 
 def thin(n: int) -> list[int]:

@@ -5,7 +5,7 @@ in labs.optimisers."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from urllib.parse import urlencode
 
 import numpy as np
@@ -151,7 +151,6 @@ class PGView:
     links: list[StepLink]
     reset: str
     other_seed: str
-    toggle_clip: str
     last_batch: list[tuple[str, float]]
     carry: list[tuple[str, str]]
     betas: tuple = opt.PG_BETAS
@@ -212,7 +211,6 @@ def pg_view(*, fit_policy: dict, prompts: list, state: OptimiserState, base: str
         links=step_links(base, state, field_name="steps", prefix="pg"),
         reset=base + state.query(steps=0),
         other_seed=base + state.query(seed=(state.seed + 1) % (opt.MAX_SEED + 1)),
-        toggle_clip=base + state.query(clip=not state.clip),
         last_batch=[
             (labels[a], adv) for a, adv in zip(final.answers, final.advantages, strict=True)
         ],
@@ -262,13 +260,11 @@ class DPOView:
     focus: PickRow
     links: list[StepLink]
     reset: str
-    toggle_prior: str
     carry: list[tuple[str, str]]
     lam: float = reward.DEFAULT_LAMBDA
     betas: tuple = opt.DPO_BETAS
     ref_share: float = opt.DPO_REF_SHARE
     coin_flip: float = reward.COIN_FLIP_LOSS
-    extra: dict = field(default_factory=dict)
 
     @property
     def ref_percent(self) -> str:
@@ -354,7 +350,6 @@ def dpo_view(*, learner: LearnerFit, state: OptimiserState, base: str) -> DPOVie
         focus=picks[focus_index],
         links=step_links(base, state, field_name="dpo_steps", prefix="dpo"),
         reset=base + state.query(dpo_steps=0),
-        toggle_prior=base + state.query(dpo_prior=not state.dpo_prior),
         carry=state.hidden("prompt", "seed", "steps", "beta", "batch", "lr", "clip", "dpo_steps"),
     )
 
