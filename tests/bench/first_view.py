@@ -19,6 +19,8 @@ The load generator (a second process, on its own core) runs, one after another:
 - for each page in flow.PAGES, `first <page>`: every learner requests the page exactly
   once, so every request is that learner's first view of it (the first view of a
   section records it: one upsert); then `again <page>`: every learner once more;
+- `heaviest <lab>`: 200 learners (`--heaviest`) each request a stepping lab's heaviest URL
+  (flow.HEAVIEST: the step cap with the most work per step), reported apart;
 - `minimal after`;
 - `journey`: 300 of the learners (`--journey`) each walk the whole journey of flow.STEPS
   once, all at once: a realistic mix, reported as p50/p95/p99 per request.
@@ -58,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=1000, help="learners in the class")
     parser.add_argument("--threads", type=int, default=16, help="concurrent client connections")
     parser.add_argument("--minimal-seconds", type=float, default=6.0)
+    parser.add_argument(
+        "--heaviest", type=int, default=200, help="learners who request each lab's heaviest URL"
+    )
     parser.add_argument(
         "--journey", type=int, default=300, help="learners who then walk the whole journey once"
     )
@@ -178,6 +183,7 @@ class Config:
     minimal_seconds: float
     journey: int
     warm_key: str
+    heaviest: int
 
 
 @dataclass
@@ -216,9 +222,9 @@ def run_load(config: Config) -> Result:
         result.windows.append(window)
         result.samples.extend(samples)
 
-    def once_each(name: str, page: flow.Page) -> None:
+    def once_each(name: str, page: flow.Page, count: int | None = None) -> None:
         todo: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
-        for learner in learners:
+        for learner in learners[:count]:
             todo.put(learner)
 
         def work(browser: Browser) -> None:
@@ -281,6 +287,8 @@ def run_load(config: Config) -> Result:
     for page in flow.PAGES:
         once_each(f"first {page.url_name}", page)
         once_each(f"again {page.url_name}", page)
+    for page in flow.HEAVIEST:
+        once_each(f"heaviest {page.url_name}", page, count=config.heaviest)
     minimal("minimal after")
     if config.journey:
         journeys("journey", config.journey)
@@ -344,6 +352,13 @@ def print_first_view_ratios(rows: list[dict], queries: dict[str, tuple[int, int]
         )
     median = statistics.median(ratios)
     print("  (queries: first view / second view, for one learner, session and user included)")
+    for page in flow.HEAVIEST:
+        row = by_phase.get(f"heaviest {page.url_name}")
+        if row:
+            print(
+                f"  heaviest {page.url_name:<17} {row['rps']:>11.1f} {row['rps'] / minimal:>6.3f}"
+                f"  (p50 {row['p50']:.0f} ms; the lab's step cap, once per learner)"
+            )
     print(
         f"  lowest first-view ratio {min(ratios):.3f} (target {PAGE_TARGET}), "
         f"median {median:.3f} (target {MEDIAN_TARGET}): "
@@ -380,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             minimal_seconds=args.minimal_seconds,
             journey=min(args.journey, len(sessions)),
             warm_key=warm_key,
+            heaviest=min(args.heaviest, len(sessions)),
         )
         result = run_in_child(config)
         recorded = progress_rows() - before

@@ -162,6 +162,22 @@ def _module_page(url_name: str) -> Callable[[Student], Response]:
     return fetch
 
 
+def _module_page_query(url_name: str, query: str) -> Callable[[Student], Response]:
+    """A module page at a given URL state (the labs keep their whole state in the query)."""
+
+    def fetch(student: Student) -> Response:
+        plan = student.plan
+        path = student.browser.path(url_name, course=plan.course, module=plan.module)
+        return student.browser.request("GET", path + query, endpoint=url_name)
+
+    return fetch
+
+
+#: Each lab's heaviest request: the most steps a URL may ask for, with the most work per
+#: step (PPO's inner steps, GRPO's largest group).
+OPTIMISERS_HEAVIEST = "?steps=1000&clip=1&batch=32&dpo_steps=1000"
+RLVR_HEAVIEST = "?steps=1000&group=64&k=16"
+
 PAGES: Sequence[Page] = (
     Page("courseware:module", _module_overview),
     Page("courseware:section", _first_section),
@@ -177,6 +193,16 @@ PAGES: Sequence[Page] = (
     Page("courseware:closing", _module_page("courseware:closing")),
     # The over-optimisation lab's one request (every sweep is computed on it).
     Page("labs:overoptimisation", _module_page("labs:overoptimisation")),
+    Page("labs:optimisers", _module_page("labs:optimisers")),
+    Page("labs:rlvr", _module_page("labs:rlvr")),
+)
+
+#: Each stepping lab's heaviest request (the step cap, the largest batch or group): what
+#: a learner gets after pressing "x100" ten times. first_view.py reports them apart from
+#: the pages' first views.
+HEAVIEST: Sequence[Page] = (
+    Page("labs:optimisers", _module_page_query("labs:optimisers", OPTIMISERS_HEAVIEST)),
+    Page("labs:rlvr", _module_page_query("labs:rlvr", RLVR_HEAVIEST)),
 )
 
 
