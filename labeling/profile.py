@@ -172,7 +172,7 @@ class Profile:
         return sum(r.loss for r in self.rows) / len(self.rows) if self.rows else None
 
 
-def _classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
+def published_classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
     """Finished classmates and their picks per (pair, response), as of the class's last
     published tally (labeling.services.class_tally_refresh: recounted only in steps of
     five finished labelers), with the learner's own picks taken out when the tally counted
@@ -219,7 +219,7 @@ def learner_profile(learner: LearnerFit, *, lam: float = reward.DEFAULT_LAMBDA) 
         )
         for trait, (differing, chose_more) in zip(space.traits, figures["tallies"], strict=True)
     ]
-    finished, counts = _classmates(learner)
+    finished, counts = published_classmates(learner)
     shown = finished >= CLASS_MIN_FINISHED
     items = {i.pair_id: i for i in learner.items}
     rows, differences = [], []

@@ -73,11 +73,13 @@ def _weights(fit_traits: list[str], fit_weights: list[list[float]], slugs: list[
 
 
 def class_overoptimisation(*, classroom: Classroom) -> ClassOveropt:
-    tally = ClassPickTally.objects.filter(classroom=classroom).values_list("counts", flat=True)
-    counts = next(iter(tally), None) or {}
-    finished = int(counts.get("finished", 0))
+    # The live count of finished learners for the instructor; the class model from the
+    # published tally (recounted in steps of five), the one learners' labs use as gold.
+    tally = ClassPickTally.objects.filter(classroom=classroom).values_list("finished", "counts")
+    finished, counts = next(iter(tally), (0, None))
+    counts = counts or {}
     view = ClassOveropt(classroom=classroom, finished=finished)
-    if finished < CLASS_MIN:
+    if int(counts.get("finished", 0)) < CLASS_MIN:
         return view
     space = catalog.trait_space()
     prompts = catalog.heldout_prompts()

@@ -3,8 +3,8 @@
 - The **proxy** is the learner's six-pick reward model, read from their stored fit
   (`labeling.fits.learner_fit`): nothing is refitted here.
 - The **gold** is a better-informed reward: the class's model, fitted on every finished
-  classmate's picks (the class tally the learner's profile already reads, with the
-  learner's own picks taken out) when at least `CLASS_GOLD_MIN` classmates have
+  classmate's picks (the published class tally the learner's profile already reads,
+  with the learner's own picks taken out) when at least `CLASS_GOLD_MIN` classmates have
   finished; otherwise the learner's own judgement, picked between pairs of held-out
   candidates on the lab page (`HeldoutPick`), as one Bradley–Terry score per candidate.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from labeling import catalog, reward
 from labeling.fits import LearnerFit, model_at
 from labeling.models import Candidate, HeldOutPrompt
-from labeling.profile import CLASS_MIN_FINISHED
+from labeling.profile import CLASS_MIN_FINISHED, published_classmates
 
 from . import overopt
 from .models import HeldoutPick
@@ -99,21 +99,6 @@ def _pi_ref(prompt) -> np.ndarray:
     return pi / pi.sum()
 
 
-def classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
-    """Finished classmates and their picks per (pair, response key): the class tally with
-    the learner's own latest picks taken out, so the gold never counts the proxy's data."""
-    tally = learner.class_counts or {}
-    finished = max(int(tally.get("finished", 0)) - (1 if learner.finished else 0), 0)
-    counts: dict[tuple[int, str], int] = {}
-    for key, n in tally.get("picks", {}).items():
-        pair_id, chosen = key.split(":")
-        counts[int(pair_id), chosen] = int(n)
-    for item in learner.items:
-        if item.chosen is not None and (item.pair_id, item.chosen) in counts:
-            counts[item.pair_id, item.chosen] = max(counts[item.pair_id, item.chosen] - 1, 0)
-    return finished, counts
-
-
 def class_gold_weights(class_counts: dict | None) -> np.ndarray:
     """The class's Bradley–Terry weights from a tally {"picks": {"<pair>:<a|b>": n}}: one
     fit of every pick (the way the class view fits it, from counts)."""
@@ -136,7 +121,9 @@ def class_gold_weights(class_counts: dict | None) -> np.ndarray:
 def learner_rewards(*, learner: LearnerFit, picks: dict[tuple[int, int], int]) -> Rewards:
     """The proxy (stored fit) and the best gold available for this learner."""
     prompts = catalog.heldout_prompts()
-    n_classmates, counts = classmates(learner)
+    # What the profile's class column shows (published in steps of five finished
+    # labelers), without the learner's own picks: the gold never counts the proxy's data.
+    n_classmates, counts = published_classmates(learner)
     if learner.fit is None:
         return Rewards(kind="", classmates=n_classmates)
     proxy_w = model_at(learner.fit, reward.DEFAULT_LAMBDA).weights

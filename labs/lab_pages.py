@@ -7,13 +7,14 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from courseware.catalog import course_catalog
-from courseware.http import HtmxHttpRequest, section_context
+from courseware.http import HtmxHttpRequest, module_content, section_context
 
 from .urlstate import LabInputError
 
 
-def lab_base(course: str, module: str, url_name: str) -> str:
+def lab_base(request: HtmxHttpRequest, course: str, module: str, url_name: str) -> str:
+    """The lab's own address; an unknown or draft module is a 404 before anything else."""
+    module_content(request, course, module)
     return reverse(url_name, kwargs={"course": course, "module": module})
 
 
@@ -21,7 +22,7 @@ def lab_context(request: HtmxHttpRequest, *, course: str, module: str, url_name:
     """An htmx fragment needs the section only: no outline, and no first-view record
     (the full page was viewed first)."""
     if request.htmx:
-        section = course_catalog().module(course, module).section(url_name=url_name)
+        section = module_content(request, course, module).section(url_name=url_name)
         return {"module": section.module, "section": section}
     return section_context(request, course=course, module=module, url_name=url_name)
 

@@ -22,7 +22,7 @@ TEXTS = ("rlvr-grpo-intro", "rlvr-grpo-after", "rlvr-rejection-intro", "rlvr-rej
 @require_GET
 @login_required
 def rlvr(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
-    base = lab_base(course, module, "labs:rlvr")
+    base = lab_base(request, course, module, "labs:rlvr")
     try:  # read the URL before anything is recorded: a bad one writes nothing
         state = rlvr_lab.parse_state(request.GET, [p.slug for p in catalog.heldout_prompts()])
     except LabInputError as exc:

@@ -23,7 +23,7 @@ TEXTS = ("optimisers-pg-intro", "optimisers-pg-after", "optimisers-dpo-intro",
 @require_GET
 @login_required
 def optimisers(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
-    base = lab_base(course, module, "labs:optimisers")
+    base = lab_base(request, course, module, "labs:optimisers")
     try:  # read the URL before anything is recorded: a bad one writes nothing
         state = step_lab.parse_state(request.GET, [p.slug for p in catalog.heldout_prompts()])
     except LabInputError as exc:

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courseware import catalog as course_content
-from courseware.catalog import course_catalog
 from courseware.http import (
     HtmxHttpRequest,
     instructor_classroom,
+    module_content,
     names_hidden,
     render_page,
     section_context,
@@ -33,9 +33,9 @@ TEXT_KEYS = (
 )
 
 
-def _section_only(course: str, module: str) -> dict:
+def _section_only(request: HtmxHttpRequest, course: str, module: str) -> dict:
     """What an htmx fragment needs: the section, no outline (the page was viewed first)."""
-    section = course_catalog().module(course, module).section(url_name=URL_NAME)
+    section = module_content(request, course, module).section(url_name=URL_NAME)
     return {"module": section.module, "section": section}
 
 
@@ -50,15 +50,15 @@ def _bad_input(request: HtmxHttpRequest, message: str, back: str, status: int = 
 def overoptimisation(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """The sweep over beta, best-of-n and the entropy; ?beta= and ?n= mark a point on
     them, and with htmx only the chart whose control moved is sent."""
+    module_content(request, course, module)  # an unknown or draft module is a 404 first
     page = reverse(URL_NAME, kwargs={"course": course, "module": module})
     try:
         beta = lab.parse_beta(request.GET.get("beta"))
         n = lab.parse_n(request.GET.get("n"))
     except lab.LabInputError as exc:
-        course_catalog().module(course, module)  # an unknown module is still a 404
         return _bad_input(request, str(exc), page)
     if request.htmx:
-        context = _section_only(course, module)
+        context = _section_only(request, course, module)
     else:
         context = section_context(request, course=course, module=module, url_name=URL_NAME)
     context["lab"] = lab.overopt_view(
@@ -83,7 +83,7 @@ def _parse_id(raw: str | None) -> int:
 @login_required
 def heldout_pick(request: HtmxHttpRequest, course: str, module: str) -> HttpResponse:
     """One quick pick between two held-out answers, for the learner's own gold."""
-    course_catalog().module(course, module)
+    module_content(request, course, module)  # an unknown or draft module is a 404
     page = reverse(URL_NAME, kwargs={"course": course, "module": module})
     try:
         services.heldout_pick_record(

@@ -355,7 +355,7 @@ def test_class_agreement_counts_only_classmates_latest_finished_session(
     pick_all(again)
     services.session_finish(session=again)
     make_classmates(1, start=8)  # ten: the tally is recounted
-    finished, counts = profile._classmates(fits.learner_fit(user=student))
+    finished, counts = profile.published_classmates(fits.learner_fit(user=student))
     assert finished == 9
     assert (
         sum(n for (pair_id, _), n in counts.items() if pair_id == again.shown.first().pair_id) == 9

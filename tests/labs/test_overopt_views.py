@@ -94,14 +94,16 @@ def test_get_is_not_allowed_on_the_pick_endpoint(student_client, finished_sessio
 
 
 @pytest.mark.django_db
-def test_five_finished_classmates_make_the_class_model_the_gold(
+def test_five_published_classmates_make_the_class_model_the_gold(
     student_client, finished_session, make_classmates
 ):
-    make_classmates(5)
+    # The class tally is published in steps of five finished labelers (issue 13): with
+    # nine classmates and the learner the last one counted ten, nine of them classmates.
+    make_classmates(9)
     response = student_client.get(url("overoptimisation") + "?beta=2&n=8")
     assert response.status_code == 200
     assert "your class's reward model" in response.text
-    assert "5 classmates have finished" in response.text
+    assert "9 classmates have finished" in response.text
     assert 'name="winner"' not in response.text  # no quick picks needed
     assert "At your β = <strong>0.05</strong>" in response.text
     assert "With n = <strong>8</strong>" in response.text
@@ -125,7 +127,7 @@ def test_four_classmates_are_not_enough_for_a_class_gold(
 def test_htmx_redraws_only_the_chart_whose_control_moved(
     student_client, finished_session, make_classmates, trigger, shown, not_shown
 ):
-    make_classmates(5)
+    make_classmates(9)
     response = student_client.get(
         url("overoptimisation") + "?beta=3&n=5", headers={**HX, "HX-Trigger-Name": trigger}
     )
@@ -169,7 +171,7 @@ def test_the_page_queries_do_not_grow_with_the_class_or_the_picks(
         student_client.get(url("overoptimisation"))
     count = len(small.captured_queries)  # read now: the connection keeps a bounded log
     pick_pairs(student_client, 12)
-    make_classmates(7)
+    make_classmates(9)
     with django_assert_num_queries(count):
         response = student_client.get(url("overoptimisation") + "?beta=0&n=64")
     assert "your class's reward model" in response.text
@@ -189,7 +191,7 @@ def test_an_htmx_request_before_any_gold_answers_without_a_chart(student_client,
 def test_the_tables_hold_every_point_of_the_charts(
     student_client, finished_session, make_classmates
 ):
-    make_classmates(5)
+    make_classmates(9)
     text = student_client.get(url("overoptimisation")).text
     sweep = text[
         text.index('id="sweep-caption"') : text.index("</table>", text.index("sweep-caption"))
