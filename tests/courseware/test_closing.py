@@ -48,7 +48,7 @@ def test_the_table_has_a_row_per_stage_with_every_column(
         "Compute (published)",
         "People",
     ]
-    assert rows.count('<th scope="row">') == RecapRow.objects.count() == 6
+    assert rows.count('<th scope="row">') == RecapRow.objects.count() == 7
     for stage in PipelineStage.objects.all():  # each row links its stage's page
         assert reverse("courseware:pipeline-stage", kwargs={**KW, "stage": stage.slug}) in rows
 
@@ -62,7 +62,7 @@ def test_the_table_holds_the_published_figures_and_says_where_there_are_none(
                    "about 12× the SFT step", "3.8 × 10²⁵ FLOPs", "about 939k", "1,418,091",
                    "β = 0.02", "β = 0.1"]:  # fmt: skip
         assert figure in rows, figure
-    assert rows.count("No published figure.") == 3  # reward model, DPO, Constitutional AI
+    assert rows.count("No published figure.") == 4  # reward model, DPO, CAI, RLVR
     assert "100" not in rows  # no trace of the seed's "about 100× less compute per stage"
 
 

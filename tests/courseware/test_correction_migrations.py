@@ -21,6 +21,7 @@ from courseware.models import (
     ContentVersion,
     Figure,
     PipelineStage,
+    RecapRow,
     Section,
     SFTExample,
     Source,
@@ -292,3 +293,53 @@ def test_the_page_texts_migration_matches_the_content_file():
     by_key = {item["key"]: item for item in shipped["texts"]}
     for item in page_texts.TEXTS:
         assert by_key[item["key"]] == item
+
+
+# -- 0008: RL with verifiable rewards joins the pipeline -----------------------------------
+
+rlvr_stage = import_module("courseware.migrations.0008_rlvr_stage")
+
+
+def run_rlvr_stage() -> None:
+    rlvr_stage.add_stage(historical_apps("courseware", "0008_rlvr_stage"), None)
+
+
+@pytest.mark.django_db
+def test_an_install_from_before_the_labs_gets_the_rlvr_stage_after_constitutional_ai(content):
+    RecapRow.objects.filter(slug="rlvr").delete()
+    PipelineStage.objects.filter(slug="rlvr").delete()
+    Source.objects.filter(key__in=["deepseekmath", "deepseek-r1"]).delete()
+    token = ContentVersion.objects.get().token
+    run_rlvr_stage()
+    stage = PipelineStage.objects.get(slug="rlvr")
+    assert stage.order > PipelineStage.objects.get(slug="constitutional-ai").order
+    assert set(stage.sources.values_list("key", flat=True)) == {
+        "tulu3",
+        "deepseekmath",
+        "deepseek-r1",
+    }
+    row = RecapRow.objects.get(slug="rlvr")
+    assert row.stage == stage and row.order > RecapRow.objects.get(slug="dpo").order
+    assert ContentVersion.objects.get().token != token
+    run_rlvr_stage()  # twice: nothing more
+    assert PipelineStage.objects.filter(slug="rlvr").count() == 1
+    assert RecapRow.objects.filter(slug="rlvr").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_rlvr_stage_migration_leaves_an_admins_stage_alone(content):
+    PipelineStage.objects.filter(slug="rlvr").update(title="Edited by an admin")
+    run_rlvr_stage()
+    assert PipelineStage.objects.get(slug="rlvr").title == "Edited by an admin"
+
+
+def test_the_rlvr_stage_migration_matches_the_content_file():
+    """A fresh install (the loader) and an upgraded one (the migration) show the same stage."""
+    teaching = json.loads((ROOT / "courseware/content/teaching.json").read_text("utf-8"))
+    (shipped,) = [s for s in teaching["stages"] if s["slug"] == "rlvr"]
+    assert shipped == rlvr_stage.STAGE
+    (recap,) = [r for r in teaching["recap"] if r["slug"] == "rlvr"]
+    assert recap == rlvr_stage.RECAP
+    sources = {s["key"]: s for s in teaching["sources"]}
+    for item in rlvr_stage.SOURCES:
+        assert sources[item["key"]] == item

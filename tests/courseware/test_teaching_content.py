@@ -27,7 +27,7 @@ def test_loading_twice_creates_nothing_new(content):
     counts = {model: model.objects.count() for model in MODELS}
     loader.load_content(stdout=io.StringIO())
     assert {model: model.objects.count() for model in MODELS} == counts
-    assert counts[PipelineStage] == 6
+    assert counts[PipelineStage] == 7
     assert counts[SFTExample] >= 3
     assert counts[ComparePrompt] >= 6
     assert counts[CompareResponse] == 3 * counts[ComparePrompt]

@@ -98,7 +98,7 @@ def test_stages_step_through_with_next_and_previous(student_client, content):
     assert "Next: Reward model" in middle
     start = student_client.get(url("pipeline-stage", stage="pre-training")).text
     assert "Previous: overview" in start
-    last = student_client.get(url("pipeline-stage", stage="constitutional-ai")).text
+    last = student_client.get(url("pipeline-stage", stage="rlvr")).text
     assert "Next:" not in last.split('aria-label="Pipeline stages"')[1].split("</nav>")[0]
 
 
