@@ -121,7 +121,7 @@ def test_read_the_closing_section_with_the_keyboard(page, live_server, student, 
     page.goto(f"{BASE}/closing/")
     expect(page.get_by_role("heading", level=1)).to_have_text("What it all adds up to")
     table = page.get_by_role("table")
-    expect(table.locator("tbody tr")).to_have_count(6)
+    expect(table.locator("tbody tr")).to_have_count(7)
     expect(table).to_contain_text("about 12× the SFT step")
     assert_accessible(page)
 
@@ -142,7 +142,7 @@ def test_closing_section_works_without_javascript(nojs_page, live_server, studen
     page.goto(f"{BASE}/quiz/")
     page.get_by_role("link", name=re.compile("Skip to What it all adds up to")).click()
     expect(page).to_have_url(re.compile(r"/closing/$"))
-    expect(page.get_by_role("table").locator("tbody tr")).to_have_count(6)
+    expect(page.get_by_role("table").locator("tbody tr")).to_have_count(7)
     expect(
         page.get_by_role("heading", name="Why an assistant is a layered artefact")
     ).to_be_visible()
