@@ -174,17 +174,17 @@ class Profile:
 
 def published_classmates(learner: LearnerFit) -> tuple[int, dict[tuple[int, str], int]]:
     """Finished classmates and their picks per (pair, response), as of the class's last
-    published tally (labeling.services.class_tally_refresh: recounted only in steps of
-    five finished labelers), with the learner's own picks taken out when the tally counted
-    them (they had finished by then). A tally from before steps were kept (no "as_of")
-    is not shown: it may differ from the next one by a single learner."""
+    published tally (labeling.services.class_tally_refresh: the earliest-finished learners,
+    in steps of five), with the learner's own picks taken out when the tally counted them
+    (their latest session is at or before the last one counted). A tally without a
+    "through" mark (nobody counted, or from before steps were kept) shows nothing."""
     tally = learner.class_counts or {}
-    as_of = tally.get("as_of")
-    if not as_of:
+    through = tally.get("through")
+    if not through:
         return 0, {}
-    included = learner.session is not None and learner.session.finished_at <= (
-        datetime.fromisoformat(as_of)
-    )
+    last_at, last_pk = datetime.fromisoformat(through[0]), int(through[1])
+    session = learner.session
+    included = session is not None and (session.finished_at, session.pk) <= (last_at, last_pk)
     finished = max(int(tally.get("finished", 0)) - included, 0)
     counts = {}
     for key, n in tally.get("picks", {}).items():

@@ -156,14 +156,17 @@ def class_tally_refresh(*, classroom_ids) -> None:
     always, the published picks only in steps (CLASS_TALLY_STEP).
 
     `ClassPickTally.finished` is the live count. `counts` is the published snapshot:
-    {"finished": n, "picks": {...}, "as_of": ISO time}, recounted (one GROUP BY) only
-    when the live count is a multiple of the step and differs from the snapshot's. A
-    learner finishing, re-labelling, joining or leaving between two multiples changes
-    nothing classmates can see. Run when a classmate finishes and when a class's roster
-    changes, so profile pages only ever read the stored row."""
+    {"finished": k, "picks": {...}, "as_of": ISO time, "through": [ISO time, session id]}:
+    the picks of the k earliest-finished learners (by their latest finished session),
+    k the largest multiple of the step not above the live count. It is recounted (one
+    GROUP BY) only when k changes, so a learner finishing, re-labelling, joining or
+    leaving between two multiples changes nothing classmates can see, and two snapshots
+    always differ by at least a step's worth of learners. A class whose count jumps past
+    a multiple (a bulk import, the demo) is published all the same. Run when a classmate
+    finishes and when a class's roster changes, so profile pages only read the stored row."""
     from courseware.models import Classroom
 
-    from .class_view import class_latest_sessions, class_picks
+    from .class_view import class_latest_sessions
 
     now = timezone.now()
     ids = list(classroom_ids)
@@ -172,19 +175,27 @@ def class_tally_refresh(*, classroom_ids) -> None:
         for tally in ClassPickTally.objects.filter(classroom_id__in=ids).only("counts")
     }
     for classroom in Classroom.objects.filter(pk__in=ids):
-        finished = class_latest_sessions(classroom=classroom).count()
+        latest = sorted(
+            class_latest_sessions(classroom=classroom).values_list("finished_at", "pk"),
+        )
+        finished = len(latest)
+        shown = finished - finished % CLASS_TALLY_STEP
         counts = published.get(classroom.pk) or {}
-        if finished % CLASS_TALLY_STEP == 0 and finished != counts.get("finished"):
+        if shown != counts.get("finished") or (shown and "through" not in counts):
+            counted = latest[:shown]
             rows = (
-                class_picks(classroom=classroom)
+                Pick.objects.filter(session_id__in=[pk for _, pk in counted])
                 .values("pair_id", "chosen")
                 .annotate(n=Count("id"))
                 .order_by()
-                if finished
-                else []  # nobody has finished: nothing to count
+                if counted
+                else []  # nobody to count
             )
             picks = {f"{row['pair_id']}:{row['chosen']}": row["n"] for row in rows}
-            counts = {"finished": finished, "picks": picks, "as_of": now.isoformat()}
+            counts = {"finished": shown, "picks": picks, "as_of": now.isoformat()}
+            if counted:
+                last_at, last_pk = counted[-1]
+                counts["through"] = [last_at.isoformat(), last_pk]
         ClassPickTally.objects.bulk_create(
             [
                 ClassPickTally(

@@ -92,3 +92,27 @@ def test_the_page_states_the_guarantee(student_client, finished_session, make_cl
     page = student_client.get(url("profile")).text
     assert "updated only each time five more classmates have finished" in page
     assert "no one's picks can be read from the difference" in page
+
+
+@pytest.mark.django_db
+def test_a_class_whose_count_jumps_past_a_multiple_is_published_from_its_earliest_finishers(
+    finished_session, make_classmates, classroom
+):
+    """A bulk import or the demo finishes many at once: with 12 finished the tally shows
+    the 10 who finished first, and the learners counted are exactly those ten."""
+    from labeling.models import Pick
+
+    users = make_classmates(11)  # with the student: 12 finished
+    ClassPickTally.objects.all().delete()
+    services.class_tally_refresh(classroom_ids=[classroom.pk])
+    tally = ClassPickTally.objects.get()
+    assert tally.finished == 12 and tally.counts["finished"] == 10
+    earliest = [finished_session.user_id, *(u.pk for u in users[:9])]
+    expected = {}
+    for pick in Pick.objects.filter(session__user_id__in=earliest):
+        key = f"{pick.pair_id}:{pick.chosen}"
+        expected[key] = expected.get(key, 0) + 1
+    assert tally.counts["picks"] == expected
+    # One more finishing (13) changes nothing classmates can see.
+    make_classmates(1, start=11)
+    assert ClassPickTally.objects.get().counts == tally.counts
