@@ -11,7 +11,7 @@ from django.utils import timezone
 from courseware.models import Section
 from courseware.services import progress_follow_activity
 
-from . import services
+from . import fits, services
 from .models import LabelingSession, Pick, PreferencePair, ResponseKey, SessionPair, Trait
 
 
@@ -66,8 +66,10 @@ def demo_populate(*, classroom, students, rng: random.Random, stdout) -> None:
             )
     SessionPair.objects.bulk_create(shown)
     Pick.objects.bulk_create(picks)
-    # Their fits are derived on first read (labeling.fits.learner_fit), like any session
-    # that finished without one; what classmates see of the class is counted now.
+    # As finishing does: each session's fit is stored (the instructor's class pictures read
+    # the stored fits), and what classmates see of the class is counted.
+    for session in sessions:
+        fits.fit_store(session=session)
     services.class_tally_refresh(classroom_ids=[classroom.pk])
     # Progress follows activity: whoever has a finished session has the section done,
     # whoever has none does not (the courseware demo drew progress at random).

@@ -68,3 +68,20 @@ def test_running_the_demo_again_keeps_progress_and_activity_in_step(content):
         LabelingSession.objects.filter(finished_at__isnull=False).values_list("user_id", flat=True)
     )
     assert done_ids(label) == labeled
+
+
+@pytest.mark.django_db
+def test_every_demo_session_has_its_fit_and_the_class_tally_is_published(content):
+    """The instructor's class pictures read stored fits, and the profile and labs read
+    the published tally: the demo must leave both, as finishing does."""
+    from labeling.models import ClassPickTally, RewardFit
+
+    call_command("demo", students=30, stdout=io.StringIO())
+    classroom = Classroom.objects.get(name="Demo class")
+    finished = LabelingSession.objects.filter(
+        user__enrollments__classroom=classroom, finished_at__isnull=False
+    )
+    assert finished.count() > 5
+    assert RewardFit.objects.filter(session__in=finished).count() == finished.count()
+    tally = ClassPickTally.objects.get(classroom=classroom)
+    assert tally.counts["finished"] == finished.count() - finished.count() % 5 > 0
