@@ -27,6 +27,8 @@ from . import charts, gold, overopt
 CLASS_MIN = gold.CLASS_GOLD_MIN
 #: At most this many learners' curves are drawn (all are in the table).
 CURVES_DRAWN = 60
+#: Rows per page of the per-student table (a class of 10,000 would be a 1.5 MB page).
+TABLE_PAGE = 200
 
 
 @dataclass

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -102,9 +103,16 @@ def heldout_pick(request: HtmxHttpRequest, course: str, module: str) -> HttpResp
 def class_overoptimisation(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The instructor's picture: the class model as gold against each learner's model."""
     classroom = instructor_classroom(request, pk)
+    picture = class_view.class_overoptimisation(classroom=classroom)
+    # A big class's table comes in pages; the summary and the chart cover everyone.
+    try:
+        rows = Paginator(picture.learners, class_view.TABLE_PAGE).page(request.GET.get("page", 1))
+    except InvalidPage as exc:
+        raise Http404("There is no such page of this table.") from exc
     context = {
         "classroom": classroom,
-        "picture": class_view.class_overoptimisation(classroom=classroom),
+        "picture": picture,
+        "rows": rows,
         "hide_names": names_hidden(request),
         "sources": course_content.sources_by_key("stiennon", "overoptimization"),
     }

@@ -86,3 +86,18 @@ def test_queries_do_not_grow_with_the_class(
     with django_assert_num_queries(count):
         response = instructor_client.get(page(classroom))
     assert response.text.count('class="line line-thin"') == 17
+
+
+@pytest.mark.django_db
+def test_a_big_class_table_comes_in_pages_and_a_bad_page_is_a_404(
+    instructor_client, classroom, make_classmates, monkeypatch
+):
+    monkeypatch.setattr(class_view, "TABLE_PAGE", 4)
+    make_classmates(10)
+    first = instructor_client.get(page(classroom))
+    assert "Students 1–4 of 10." in first.text
+    assert first.text.count('<tr><th scope="row">') == 4
+    last = instructor_client.get(page(classroom) + "?page=3")
+    assert "Students 9–10 of 10." in last.text and 'rel="prev"' in last.text
+    for bad in ("4", "0", "x", "²", "9" * 5000):
+        assert instructor_client.get(page(classroom), {"page": bad}).status_code == 404
