@@ -175,14 +175,13 @@ def class_tally_refresh(*, classroom_ids) -> None:
         for tally in ClassPickTally.objects.filter(classroom_id__in=ids).only("counts")
     }
     for classroom in Classroom.objects.filter(pk__in=ids):
-        latest = sorted(
-            class_latest_sessions(classroom=classroom).values_list("finished_at", "pk"),
-        )
-        finished = len(latest)
+        sessions = class_latest_sessions(classroom=classroom)
+        finished = sessions.count()  # every finish runs this: a count, not the rows
         shown = finished - finished % CLASS_TALLY_STEP
         counts = published.get(classroom.pk) or {}
         if shown != counts.get("finished") or (shown and "through" not in counts):
-            counted = latest[:shown]
+            # Recounted once per step: the k earliest-finished learners' sessions.
+            counted = sorted(sessions.values_list("finished_at", "pk"))[:shown]
             rows = (
                 Pick.objects.filter(session_id__in=[pk for _, pk in counted])
                 .values("pair_id", "chosen")

@@ -71,8 +71,11 @@ def _nice_step(span: float, count: int = 5) -> float:
     return 10 * power
 
 
-def _ticks(low: float, high: float) -> list[float]:
-    step = _nice_step(high - low)
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values from low to high, about `count` of them (every lab chart's axes)."""
+    if high <= low:
+        return [low]
+    step = _nice_step(high - low, count)
     first = math.ceil(low / step - 1e-9) * step
     ticks = []
     value = first
@@ -121,7 +124,7 @@ def line_chart(
             f"{svg_number(px(x))},{svg_number(py(y))}" for x, y in zip(xs, s.values, strict=True)
         )
     if x_ticks is None:
-        x_ticks = [(t, _label(t)) for t in _ticks(x_low, x_high)]
+        x_ticks = [(t, _label(t)) for t in nice_ticks(x_low, x_high)]
     marker = None
     if marker_x is not None:
         marker = Marker(x=svg_number(px(marker_x)), label=marker_label)
@@ -132,7 +135,7 @@ def line_chart(
         height=svg_number(HEIGHT),
         series=series,
         x_ticks=[Tick(label, svg_number(px(x))) for x, label in x_ticks if x_low <= x <= x_high],
-        y_ticks=[Tick(_label(t), svg_number(py(t))) for t in _ticks(y_low, y_high)],
+        y_ticks=[Tick(_label(t), svg_number(py(t))) for t in nice_ticks(y_low, y_high)],
         x_title=x_title,
         y_title=y_title,
         left=svg_number(LEFT),

@@ -12,6 +12,8 @@ import numpy as np
 
 from labeling.charts import svg_number
 
+from .charts import nice_ticks
+
 #: The plotting area of a line chart, and the margins its axis labels use.
 WIDTH = 560
 HEIGHT = 220
@@ -65,21 +67,6 @@ def thin(n: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n - 1, MAX_POINTS)})
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if high <= low:
-        return [low]
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = min((m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw), default=raw)
-    first = math.ceil(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + 1e-12:
-        ticks.append(round(value, 10))
-        value += step
-    return ticks
-
-
 def _label(value: float) -> str:
     return f"{value:g}"
 
@@ -122,7 +109,7 @@ def line_chart(
         def y_value(v: np.ndarray) -> np.ndarray:
             return v
 
-        y_ticks_values = _nice_ticks(low, high)
+        y_ticks_values = nice_ticks(low, high)
         y_tick_labels = [_label(t) for t in y_ticks_values]
     span = (high - low) or 1.0
     last = max(n - 1, 1)
@@ -147,7 +134,7 @@ def line_chart(
                 last_y=svg_number(coords[-1][1]),
             )
         )
-    x_ticks = [Tick(svg_number(x_of(t)), _label(t)) for t in _nice_ticks(0, last, 5) if t == int(t)]
+    x_ticks = [Tick(svg_number(x_of(t)), _label(t)) for t in nice_ticks(0, last, 5) if t == int(t)]
     y_ticks = [
         Tick(svg_number(y_of(v)), label)
         for v, label in zip(y_ticks_values, y_tick_labels, strict=True)

@@ -37,8 +37,8 @@ from .optimisers import check_seed, check_steps, kl, sample, softmax
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Group sizes and KL weights the GRPO page offers. DeepSeekMath sampled 64 answers per
-#: question and used a KL coefficient of 0.04 (arXiv 2402.03300, section 4.2).
+#: Group sizes and KL weights the GRPO page offers (settings for the lesson; the page
+#: quotes no paper's values for them).
 GROUP_SIZES = (2, 4, 8, 16, 64)
 KL_WEIGHTS = (0.0, 0.04, 0.2, 1.0)
 GRPO_LR = 0.5

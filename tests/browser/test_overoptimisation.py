@@ -141,3 +141,27 @@ def test_the_instructors_class_picture(
     expect(page.get_by_role("img", name=re.compile("one curve per student"))).to_be_visible()
     expect(page.get_by_role("row")).to_have_count(7)  # the header and six students
     assert_accessible(page)
+
+
+def test_a_big_class_table_pages_by_keyboard(
+    page, live_server, instructor, classroom, make_user, content, monkeypatch
+):
+    from labs import class_view
+
+    monkeypatch.setattr(class_view, "TABLE_PAGE", 4)  # the live server runs in this process
+    for i in range(6):
+        classmate = make_user(f"classmate_{i}")
+        Enrollment.objects.create(classroom=classroom, student=classmate)
+        finish_labeling(classmate, 40 + i)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("teacher_a")
+    page.get_by_label("Password").fill("a-long-test-password-42")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/teach/classes/{classroom.pk}/over-optimisation/")
+    expect(page.get_by_text("Students 1–4 of 6.")).to_be_visible()
+    tab_to(page, "Next 4")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Students 5–6 of 6.")).to_be_visible()
+    expect(page.get_by_role("row")).to_have_count(3)  # the header and two students
+    assert_accessible(page)
+    assert page.goto(f"/teach/classes/{classroom.pk}/over-optimisation/?page=²").status == 404
