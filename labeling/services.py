@@ -181,7 +181,7 @@ def class_tally_refresh(*, classroom_ids) -> None:
         counts = published.get(classroom.pk) or {}
         if shown != counts.get("finished") or (shown and "through" not in counts):
             # Recounted once per step: the k earliest-finished learners' sessions.
-            counted = sorted(sessions.values_list("finished_at", "pk"))[:shown]
+            counted = sorted(sessions.values_list("finished_at", "pk"))[:shown] if shown else []
             rows = (
                 Pick.objects.filter(session_id__in=[pk for _, pk in counted])
                 .values("pair_id", "chosen")
